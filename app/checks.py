@@ -1,0 +1,120 @@
+"""Production gate: every unsafe setting or route, reported at once.
+
+`find_problems` is run by `python -m app check` before a deploy and by
+`create_app` at start. In production an error stops the start; a warning is
+logged. Each message names the variable or route and the fix, never a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from app.settings import Settings
+
+MIN_KEY_LENGTH = 32
+NEW_KEY_COMMAND = "python -m app new-key"
+
+# Substrings of keys copied from examples or typed by hand.
+_PLACEHOLDER_WORDS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "replace",
+    "example",
+    "placeholder",
+    "your-api-key",
+    "your_api_key",
+    "yourapikey",
+    "secret",
+    "password",
+    "dummy",
+    "sample",
+    "xxxxxxxx",
+    "12345678",
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One unsafe setting or route: where it is, what is wrong, and the fix."""
+
+    subject: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.subject}: {self.message}"
+
+
+class UnsafeConfigurationError(Exception):
+    """The service refuses to start; `problems` lists every reason."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(f"refusing to start in production:\n{lines}")
+
+
+def looks_like_placeholder(key: str) -> bool:
+    """Return whether a key looks copied from an example or typed by hand."""
+    lowered = key.lower()
+    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return True
+    # A generated key of 32+ characters has far more than 8 distinct characters.
+    return len(set(key)) < 8
+
+
+def check_api_keys(settings: Settings) -> list[Problem]:
+    problems: list[Problem] = []
+    if not settings.api_keys:
+        problems.append(
+            Problem(
+                "API_KEYS",
+                "no API key is set, so no request could be authenticated; set it to "
+                f"client_id:key entries, with keys from `{NEW_KEY_COMMAND}`",
+            )
+        )
+    for position, entry in enumerate(settings.api_keys, start=1):
+        key = entry.plain_key
+        if key is None:
+            continue  # stored as a SHA-256 digest: its length is not known here
+        if len(key) < MIN_KEY_LENGTH:
+            problems.append(
+                Problem(
+                    "API_KEYS",
+                    f"the key of entry {position} (client {entry.client_id!r}) is shorter than "
+                    f"{MIN_KEY_LENGTH} characters; replace it with one from `{NEW_KEY_COMMAND}`",
+                )
+            )
+        elif looks_like_placeholder(key):
+            problems.append(
+                Problem(
+                    "API_KEYS",
+                    f"the key of entry {position} (client {entry.client_id!r}) looks like a "
+                    f"placeholder; replace it with one from `{NEW_KEY_COMMAND}`",
+                )
+            )
+    return problems
+
+
+def check_docs(settings: Settings) -> list[Problem]:
+    if settings.docs_enabled:
+        return [
+            Problem(
+                "DOCS_ENABLED",
+                "the interactive API docs show every route and schema to anyone; "
+                "unset DOCS_ENABLED in production (the docs stay off there regardless)",
+            )
+        ]
+    return []
+
+
+def find_settings_problems(settings: Settings) -> list[Problem]:
+    """Return the problems a production start with these settings would have."""
+    return [*check_api_keys(settings), *check_docs(settings)]
+
+
+def errors_only(problems: Iterable[Problem]) -> list[Problem]:
+    return [problem for problem in problems if problem.severity == "error"]

@@ -1,0 +1,60 @@
+"""Database engine and sessions (SQLAlchemy 2, synchronous).
+
+SQLite in the data folder by default; PostgreSQL through psycopg 3 when
+`DATABASE_URL` is `postgresql+psycopg://...`. Route functions that use the
+database are plain `def`, so FastAPI runs them in its thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Database:
+    """One engine and session factory for the app's lifetime."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # Sessions move between thread-pool threads; each is used by one
+            # thread at a time, which is what SQLite's check guards.
+            options["connect_args"] = {"check_same_thread": False}
+        elif parsed.get_backend_name() == "postgresql":
+            # Fail fast while the server is down, so requests get 503 quickly
+            # instead of holding a worker thread for the OS connect timeout.
+            options["connect_args"] = {"connect_timeout": 3}
+            options["pool_timeout"] = 5
+        self.engine: Engine = create_engine(parsed, **options)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_schema(self) -> None:
+        # NOTE: create_all only adds missing tables; a service that changes
+        # its tables after the first deploy needs migrations (Alembic).
+        Base.metadata.create_all(self.engine)
+
+    def ping(self) -> None:
+        """Run `SELECT 1`; raises SQLAlchemy's error when the database is unreachable."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def session(self) -> Iterator[Session]:
+        """Yield a session for one request (a FastAPI dependency)."""
+        with self._sessions() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
