@@ -85,11 +85,32 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is trusted; empty trusts none.
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    # AI provider behind POST /api/analyze.
+    # AI provider behind POST /api/analyze. Unset means offline in
+    # development and test; production must name a provider.
     ai_provider: AIProvider | None = None
     ai_api_key: SecretStr | None = None
     ai_base_url: str | None = None
     ai_model: str | None = None
+    ai_allow_offline_in_production: bool = False
+    ai_max_text_chars: int = Field(default=8000, ge=1, le=100_000)
+    ai_max_tokens: int = Field(default=512, ge=1, le=8192)
+    # Seconds: to connect, between bytes read, and for the whole upstream call.
+    ai_connect_timeout: float = Field(default=5.0, gt=0, le=60)
+    ai_read_timeout: float = Field(default=30.0, gt=0, le=300)
+    ai_deadline: float = Field(default=45.0, gt=0, le=600)
+
+    # Cost controls: limits in the `limits` notation ("10/minute"), and
+    # daily budgets per UTC day (0 turns a budget off).
+    analyze_rate_limit: str = "10/minute"
+    import_rate_limit: str = "5/minute"
+    auth_failure_rate_limit: str = "20/minute"
+    ai_daily_budget_calls: int = Field(default=200, ge=0)
+    ai_daily_budget_tokens: int = Field(default=200_000, ge=0)
+
+    # Request bodies, in bytes, and the private folder for upload files.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    upload_tmp_dir: Path = Path("data/uploads")
 
     # Server process.
     host: str = "127.0.0.1"
