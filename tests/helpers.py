@@ -13,6 +13,17 @@ TEST_API_KEYS = f"alice:{ALICE_KEY},bob:{BOB_KEY}"
 
 GENERIC_KEYS = {"error", "error_id"}
 
+# A production configuration that passes every start-up check: tests that
+# run with APP_ENV=production start from this and change one thing.
+PRODUCTION_ENV = {
+    "APP_ENV": "production",
+    "API_KEYS": TEST_API_KEYS,
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "AI_PROVIDER": "offline",
+    "AI_ALLOW_OFFLINE_IN_PRODUCTION": "true",
+}
+PRODUCTION_SETTINGS = {name.lower(): value for name, value in PRODUCTION_ENV.items()}
+
 
 def auth(key: str = ALICE_KEY) -> dict[str, str]:
     return {"X-API-Key": key}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.__main__ import main
-from tests.helpers import ALICE_KEY, TEST_API_KEYS
+from tests.helpers import ALICE_KEY, PRODUCTION_ENV
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -68,7 +68,7 @@ def test_check_fails_without_keys(tmp_path: Path) -> None:
 
 
 def test_check_passes_with_safe_settings(tmp_path: Path) -> None:
-    result = run_app("check", env={"API_KEYS": TEST_API_KEYS}, cwd=tmp_path)
+    result = run_app("check", env=PRODUCTION_ENV, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert ALICE_KEY not in result.stdout + result.stderr
 

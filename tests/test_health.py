@@ -8,7 +8,7 @@ import pytest
 
 from app.db import Database
 from tests.conftest import ClientFactory, SettingsFactory
-from tests.helpers import GENERIC_KEYS
+from tests.helpers import GENERIC_KEYS, PRODUCTION_SETTINGS
 
 
 def test_healthz_is_public(make_client: ClientFactory) -> None:
@@ -43,7 +43,7 @@ def test_readyz_reports_unreachable_database(
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"])
 def test_docs_hidden_in_production(make_client: ClientFactory, path: str) -> None:
-    response = make_client(app_env="production").get(path)
+    response = make_client(**PRODUCTION_SETTINGS).get(path)
     assert response.status_code == 404
     assert set(response.json()) == GENERIC_KEYS
 
@@ -56,6 +56,6 @@ def test_docs_shown_in_development(make_client: ClientFactory, path: str) -> Non
 def test_docs_stay_hidden_in_production_when_enabled(make_settings: SettingsFactory) -> None:
     from app.checks import find_settings_problems
 
-    settings = make_settings(app_env="production", docs_enabled=True)
+    settings = make_settings(**PRODUCTION_SETTINGS, docs_enabled=True)
     assert settings.show_docs is False
     assert [p.subject for p in find_settings_problems(settings)] == ["DOCS_ENABLED"]

@@ -9,11 +9,12 @@ from app.checks import UnsafeConfigurationError
 from app.main import DOCS_PATHS, PUBLIC_ROUTES, create_app
 from app.security.route_inventory import DEBUG_LIKE_PATH, find_route_problems
 from tests.conftest import SettingsFactory
+from tests.helpers import PRODUCTION_SETTINGS
 
 
 def test_service_routes_are_protected_or_public(make_settings: SettingsFactory) -> None:
-    for env in ("production", "development"):
-        app = create_app(make_settings(app_env=env))
+    for overrides in (PRODUCTION_SETTINGS, {"app_env": "development"}):
+        app = create_app(make_settings(**overrides))
         problems = find_route_problems(app, app.state.auth, PUBLIC_ROUTES, framework_paths=())
         docs = {"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
         assert [p for p in problems if p.path not in docs] == []

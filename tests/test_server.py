@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import ALICE_KEY, TEST_API_KEYS, free_port
+from tests.helpers import ALICE_KEY, PRODUCTION_ENV, free_port
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -69,7 +69,7 @@ def running_server(env: dict[str, str], cwd: Path) -> Iterator[tuple[str, list[s
 
 
 def test_session_end_to_end_survives_restart(tmp_path: Path) -> None:
-    env = {"APP_ENV": "production", "API_KEYS": TEST_API_KEYS, "DATA_DIR": str(tmp_path / "data")}
+    env = {**PRODUCTION_ENV, "DATA_DIR": str(tmp_path / "data")}
     headers = {"X-API-Key": ALICE_KEY}
     article = {"title": "Kept", "summary": "across restarts", "url": "https://example.com/kept"}
 

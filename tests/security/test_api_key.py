@@ -15,7 +15,7 @@ from app.checks import UnsafeConfigurationError
 from app.main import create_app
 from app.security.api_key import APIKeyAuth, parse_api_keys
 from tests.conftest import ClientFactory, SettingsFactory
-from tests.helpers import ALICE_KEY, BOB_KEY, GENERIC_KEYS, auth
+from tests.helpers import ALICE_KEY, BOB_KEY, GENERIC_KEYS, PRODUCTION_SETTINGS, auth
 
 
 def assert_generic_401(response: Response) -> None:
@@ -43,8 +43,7 @@ def assert_generic_401(response: Response) -> None:
 def test_production_start_refused_for_unsafe_keys(
     make_settings: SettingsFactory, api_keys: str | None, expected: str
 ) -> None:
-    overrides = {"app_env": "production"}
-    settings = make_settings(**overrides, api_keys=api_keys)
+    settings = make_settings(**{**PRODUCTION_SETTINGS, "api_keys": api_keys})
 
     with pytest.raises(UnsafeConfigurationError) as caught:
         create_app(settings)
@@ -58,13 +57,13 @@ def test_production_start_refused_for_unsafe_keys(
 
 
 def test_production_start_accepts_strong_keys(make_settings: SettingsFactory) -> None:
-    app = create_app(make_settings(app_env="production"))
+    app = create_app(make_settings(**PRODUCTION_SETTINGS))
     assert app.state.settings.is_production
 
 
 def test_production_start_accepts_digest_entries(make_settings: SettingsFactory) -> None:
     digest = hashlib.sha256(ALICE_KEY.encode()).hexdigest()
-    app = create_app(make_settings(app_env="production", api_keys=f"alice:sha256:{digest}"))
+    app = create_app(make_settings(**{**PRODUCTION_SETTINGS, "api_keys": f"alice:sha256:{digest}"}))
     with TestClient(app) as client:
         assert client.get("/api/me", headers=auth(ALICE_KEY)).json() == {"client_id": "alice"}
         assert_generic_401(client.get("/api/me", headers=auth(BOB_KEY)))
