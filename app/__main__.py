@@ -83,8 +83,8 @@ def command_serve(_args: argparse.Namespace) -> int:
         access_log=False,  # app.access logs each request instead
         server_header=False,
         date_header=True,
-        # Uvicorn trusts X-Forwarded-For from 127.0.0.1 unless told
-        # otherwise; here only the proxies listed in FORWARDED_ALLOW_IPS are.
+        # Uvicorn trusts X-Forwarded-For from 127.0.0.1 by default. Here
+        # only the proxies listed in FORWARDED_ALLOW_IPS are trusted.
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=trusted_proxies or None,
     )

@@ -28,12 +28,12 @@ def get_session(request: Request) -> Iterator[Session]:
 def get_client_id(request: Request) -> str:
     """Return the client id that the API-key dependency stored for this request.
 
-    A route that asks for a client id but was mounted without the API-key
+    A route that requests a client id but was mounted without the API-key
     dependency gets 500 instead of running unauthenticated.
     """
     client_id = getattr(request.state, "client_id", None)
     if not isinstance(client_id, str):
-        logger.error("route %s asks for a client id but is not protected", request.url.path)
+        logger.error("route %s requests a client id but is not protected", request.url.path)
         raise HTTPException(500)
     return client_id
 

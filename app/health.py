@@ -36,7 +36,7 @@ async def healthz() -> Status:
 
 @public_router.get("/readyz")
 async def readyz(request: Request) -> Status:
-    """Readiness: every dependency the service needs answers. 503 when one does not."""
+    """Readiness: every dependency the service needs is reachable. 503 when one is not."""
     checks: dict[str, ReadinessCheck] = request.app.state.readiness_checks
     for name, check in checks.items():
         try:

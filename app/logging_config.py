@@ -18,10 +18,10 @@ REDACTED = "[REDACTED]"
 
 
 class RedactSecretsFilter(logging.Filter):
-    """Replace known secret values in a record's message and arguments.
+    """Replace known secret values in a record's message and traceback.
 
-    The service never logs a key on purpose; this is the second line of
-    defence for a message built from data that happens to contain one.
+    The service never logs a key on purpose. This filter is the second line
+    of defence, for a message built from data that happens to contain one.
     """
 
     def __init__(self, secrets: Iterable[str]) -> None:

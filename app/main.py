@@ -66,8 +66,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(
         title="Hardened FastAPI service",
-        # debug=True would make Starlette answer errors with tracebacks; no
-        # setting turns it on, in any environment.
+        # debug=True would make Starlette respond to errors with tracebacks,
+        # so no setting turns it on, in any environment.
         debug=False,
         docs_url="/docs" if settings.show_docs else None,
         redoc_url="/redoc" if settings.show_docs else None,

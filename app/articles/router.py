@@ -12,7 +12,7 @@ from app.articles.models import Article
 from app.articles.schemas import ArticleIn, ArticleOut, ArticlePage
 from app.deps import ClientId, SessionDep
 
-# Article ids are 64-bit in PostgreSQL and SQLite; a larger path value would
+# Article ids are 64-bit in PostgreSQL and SQLite. A larger path value would
 # overflow in the driver, so it is a 422 before any query runs.
 MAX_ID = 2**63 - 1
 MAX_OFFSET = 1_000_000

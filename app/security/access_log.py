@@ -3,7 +3,7 @@
 Defends against: API keys, cookies and tokens reaching the log through
 headers or query strings, and requests that cannot be traced to a client.
 
-The line holds the method, the path (never the query string, which can
+The line contains the method, the path (never the query string, which can
 carry a key), the status, the duration in milliseconds, the request id and
 the authenticated client id. No header value is logged. Imports nothing else
 from this project.

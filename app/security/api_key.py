@@ -36,12 +36,10 @@ __all__ = [
     "API_KEY_HEADER",
     "APIKeyAuth",
     "APIKeyEntry",
-    "APIKeysNotConfiguredError",
     "parse_api_keys",
 ]
 
 API_KEY_HEADER = "X-API-Key"
-CLIENT_ID_STATE_KEY = "client_id"
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # Keys are limited to printable ASCII without spaces or commas, so that the
@@ -111,10 +109,6 @@ def parse_api_keys(value: str) -> tuple[APIKeyEntry, ...]:
         seen.add(entry.digest)
         entries.append(entry)
     return tuple(entries)
-
-
-class APIKeysNotConfiguredError(RuntimeError):
-    """No key is configured, so no request can be authenticated."""
 
 
 class APIKeyAuth:

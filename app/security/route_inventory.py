@@ -73,11 +73,11 @@ def find_route_problems(
 ) -> list[RouteProblem]:
     """List routes that are neither protected by `auth` nor in `public`, and debug-like paths.
 
-    `public` holds (method, path) pairs. `framework_paths` are routes that
+    `public` contains (method, path) pairs. `framework_paths` are routes that
     the framework adds and the app controls by other means (the docs).
     """
     problems: list[RouteProblem] = []
-    # FastAPI 0.16x keeps included routers as lazy entries in `app.routes`;
+    # FastAPI 0.16x keeps included routers as lazy entries in `app.routes`.
     # iter_route_contexts yields each effective route with its full path and
     # the dependencies of every include_router above it.
     for route in iter_route_contexts(app.routes):
