@@ -15,10 +15,12 @@ from fastapi.testclient import TestClient
 
 from app.articles.importer import ArticleWriter, get_article_writer
 from app.articles.schemas import ArticleIn
+from app.checks import UnsafeConfigurationError
+from app.main import create_app
 from app.security.temp_files import FILE_PREFIX
 from tests.articles.spreadsheets import csv_bytes, xlsx_bytes, zip_bomb
-from tests.conftest import ClientFactory
-from tests.helpers import auth
+from tests.conftest import ClientFactory, SettingsFactory
+from tests.helpers import PRODUCTION_SETTINGS, auth
 
 IMPORT = "/api/articles/import"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -313,3 +315,13 @@ def test_start_refuses_folder_open_to_others(make_client: ClientFactory, upload_
 
     with pytest.raises(PermissionError, match="open to other users"):
         make_client(upload_tmp_dir=upload_dir)
+
+
+@pytest.mark.parametrize("folder", ["/tmp", "/var/tmp/"])  # noqa: S108  # the folders refused
+def test_production_refuses_shared_temp_folder(make_settings: SettingsFactory, folder: str) -> None:
+    settings = make_settings(**PRODUCTION_SETTINGS, upload_tmp_dir=folder)
+
+    with pytest.raises(UnsafeConfigurationError) as refused:
+        create_app(settings)
+
+    assert [problem.subject for problem in refused.value.problems] == ["UPLOAD_TMP_DIR"]
