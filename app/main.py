@@ -103,9 +103,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     # Middleware added last runs first. From the outside in: request id (so
-    # every later layer and every response has one), access log, the error
-    # boundary, which turns an unhandled exception into the generic 500,
-    # then the body limit (the import router raises it for its routes).
+    # every later layer and every response has one), access log, then the
+    # error boundary, which turns an unhandled exception into the generic 500.
+    # The body limit is innermost, and the import router raises it for its route.
     add_body_limit(app, settings.max_body_bytes)
     app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(AccessLogMiddleware)

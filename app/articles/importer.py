@@ -1,10 +1,10 @@
 """`POST /api/articles/import`: articles from an uploaded `.xlsx` or `.csv` file.
 
 The multipart body is parsed as it streams in, and the `file` field is
-written to a temporary file in the private upload folder; no part of the
-upload is held in memory as a whole, and the client's file name is used only
-for its extension. The temporary file is deleted when the request ends, on
-every path (see app/security/temp_files.py).
+written to a temporary file in the private upload folder. The upload is never
+held in memory as a whole. The client's file name is used only for its
+extension. The temporary file is deleted when the request ends, on every path
+(see app/security/temp_files.py).
 
 The route reads the body itself instead of declaring an `UploadFile`
 parameter: FastAPI reads form bodies before running dependencies, so the
@@ -101,8 +101,8 @@ async def import_articles(
     workbook (first sheet) or a UTF-8 `.csv`. The first row names the
     columns `title`, `url` and optionally `summary`; each later row is one
     article, validated like the body of `POST /api/articles`. Valid rows are
-    stored; each invalid one is listed in `rejected` with its row number
-    (the header is row 1) and field, never the cell's content.
+    stored. Each invalid row is listed in `rejected` with its row number
+    (the header is row 1) and field, never with the cell's content.
     """
     with temporary_file(settings.upload_tmp_dir) as (path, file):
         filename = await _receive_file_field(request, file, client_id)
@@ -122,7 +122,9 @@ async def _receive_file_field(request: Request, destination: BinaryIO, client_id
     content_type, options = parse_options_header(request.headers.get("content-type"))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
-        logger.info("import refused: client_id=%s reason=not multipart", client_id)
+        logger.info(
+            "import rejected: client_id=%s reason=body is not multipart/form-data", client_id
+        )
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
 
     part = _FilePart(destination)
@@ -134,7 +136,11 @@ async def _receive_file_field(request: Request, destination: BinaryIO, client_id
             parser.write(chunk)
         parser.finalize()
     except MultipartParseError as exc:
-        logger.info("import refused: client_id=%s reason=%s", client_id, type(exc).__name__)
+        logger.info(
+            "import rejected: client_id=%s reason=invalid multipart body (%s)",
+            client_id,
+            type(exc).__name__,
+        )
         raise HTTPException(status.HTTP_400_BAD_REQUEST) from None
     except ClientDisconnect:
         # No one is left to read a reply; the temporary file is deleted as
@@ -143,7 +149,7 @@ async def _receive_file_field(request: Request, destination: BinaryIO, client_id
         raise HTTPException(status.HTTP_400_BAD_REQUEST) from None
 
     if part.filename is None:
-        logger.info("import refused: client_id=%s reason=no file field", client_id)
+        logger.info("import rejected: client_id=%s reason=missing file field", client_id)
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT)
     return part.filename
 
@@ -216,10 +222,10 @@ def _import_file(
         )
         valid, rejected = _validate(rows)
     except NotASpreadsheetError as exc:
-        logger.info("import refused: client_id=%s reason=%s", client_id, exc)
+        logger.info("import rejected: client_id=%s reason=not a spreadsheet (%s)", client_id, exc)
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE) from None
     except (SpreadsheetTooLargeError, BadHeaderError) as exc:
-        logger.info("import refused: client_id=%s reason=%s", client_id, exc)
+        logger.info("import rejected: client_id=%s reason=invalid spreadsheet (%s)", client_id, exc)
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT) from None
 
     if valid:

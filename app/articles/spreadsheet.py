@@ -1,7 +1,7 @@
 """Reading an uploaded `.xlsx` or `.csv` of articles, with bounds on every dimension.
 
 The file type is decided by the content: an `.xlsx` is a ZIP archive that
-holds the workbook parts, a CSV is UTF-8 text. A name that says one type for
+contains the workbook parts, a CSV is UTF-8 text. A name that says one type for
 content of the other is refused too.
 
 A small `.xlsx` can expand to gigabytes (a ZIP bomb). Before openpyxl opens
@@ -42,8 +42,8 @@ MAX_BLANK_ROWS = 1000
 # Entries in the archive; a real workbook of one sheet has about a dozen.
 MAX_ZIP_ENTRIES = 1000
 
-# What openpyxl and zipfile raise for a workbook with missing, malformed or
-# corrupt parts (defusedxml's refusals are ValueError subclasses).
+# Exceptions that openpyxl and zipfile raise for a workbook with missing,
+# malformed or corrupt parts. defusedxml's errors subclass ValueError.
 _BROKEN_WORKBOOK_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
@@ -62,11 +62,11 @@ _READ_CHUNK = 64 * 1024
 
 
 class NotASpreadsheetError(Exception):
-    """The content is neither an `.xlsx` workbook nor UTF-8 CSV text (answered 415)."""
+    """The content is neither an `.xlsx` workbook nor UTF-8 CSV text (HTTP 415)."""
 
 
 class SpreadsheetTooLargeError(Exception):
-    """The spreadsheet exceeds a bound: rows, columns or expanded size (answered 422)."""
+    """The spreadsheet exceeds a bound: rows, columns or expanded size (HTTP 422)."""
 
 
 class BadHeaderError(Exception):
@@ -94,7 +94,7 @@ def detect_kind(path: Path, filename: str | None) -> SpreadsheetKind:
 
     suffix = Path(filename).suffix.lower() if filename else ""
     if suffix and _EXTENSIONS.get(suffix) != kind:
-        raise NotASpreadsheetError(f"content is {kind}, the file name says otherwise")
+        raise NotASpreadsheetError(f"content is {kind} but the file name has another extension")
     return kind
 
 

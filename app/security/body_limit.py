@@ -3,10 +3,10 @@
 Defends against: one client filling memory or disk with a large or endless
 request body, including a chunked body that has no `Content-Length`.
 
-The counting is Starlette's `RequestBodyLimitMiddleware`: it counts bytes as
-the app receives them, refuses a `Content-Length` above the limit before
-reading any byte, and a route or router given its own `max_body_size` in
-FastAPI replaces the app-wide limit for that route (higher or lower). Over
+The counting is Starlette's `RequestBodyLimitMiddleware`. It counts bytes as
+the app receives them and rejects a `Content-Length` above the limit before
+reading any byte. A route or router given its own `max_body_size` in FastAPI
+replaces the app-wide limit for that route (higher or lower). Over
 the limit, a read raises an `HTTPException(413)` subclass, which the app's
 exception handlers turn into the JSON body. What it lacks, and the reason
 for the pure ASGI `JSONBodyLimitReply` here: in two cases it sends a plain
@@ -43,9 +43,9 @@ TOO_LARGE_MESSAGE = "request body too large"
 
 
 def add_body_limit(app: Starlette, max_body_size: int) -> None:
-    """Limit every request body of `app` to `max_body_size` bytes, answering JSON."""
+    """Limit every request body of `app` to `max_body_size` bytes, with a JSON 413."""
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=max_body_size)
-    # Added after, so it runs before: it sees the limiter's reply.
+    # Added after, so it runs first and receives the limiter's response.
     app.add_middleware(JSONBodyLimitReply)
 
 
@@ -73,7 +73,7 @@ class JSONBodyLimitReply:
                 await _send_json_413(scope, send)
                 return
             if replacing:
-                # The plain body is dropped; the JSON body was sent whole.
+                # The JSON body was sent whole, so the plain body is dropped.
                 return
             await send(message)
 

@@ -1,10 +1,10 @@
 """Temporary files for uploads: made in a private folder, deleted on every path.
 
 Defends against: user data left on disk for ever when processing an upload
-raises (the `NamedTemporaryFile(delete=False)` pattern without `finally`),
-other local users reading uploads in a shared temp folder, a file name chosen
-by the client (path traversal, overwriting), and files left behind by a
-process that was killed mid-upload.
+raises (the `NamedTemporaryFile(delete=False)` pattern without `finally`).
+Also against other local users reading uploads in a shared temp folder, a
+file name chosen by the client (path traversal, overwriting), and files left
+behind by a process that was killed mid-upload.
 
 Needs: only the standard library. Imports nothing else from this project.
 

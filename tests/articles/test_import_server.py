@@ -96,7 +96,7 @@ def test_oversized_content_length_is_413_before_body(tmp_path: Path) -> None:
         assert address.hostname is not None
         assert address.port is not None
         with socket.create_connection((address.hostname, address.port), timeout=10) as client:
-            # Only the head is sent: the answer must come without the body.
+            # Only the head is sent, so the 413 must arrive without the body.
             client.sendall(_request_head(address.netloc, 65537))
             head, body = _read_response(client)
 

@@ -104,7 +104,7 @@ def test_route_limit_still_stops_chunked_body(client: TestClient) -> None:
     ],
 )
 def test_unread_oversized_body_gets_error_body(build: Callable[[], FastAPI]) -> None:
-    # The route answers without reading; the limiter replaces that answer.
+    # The route responds without reading the body, and the limiter replaces that response.
     with TestClient(build(), raise_server_exceptions=False) as client:
         response = client.post("/ignore", content=b"x" * (LIMIT + 1))
     _assert_json_413(response)

@@ -94,7 +94,7 @@ def test_file_is_deleted_when_processing_raises(folder: Path, make_file: Tempora
     assert list(folder.iterdir()) == []
 
 
-def test_file_already_deleted_inside_block_is_not_an_error(folder: Path) -> None:
+def test_file_deleted_inside_block(folder: Path) -> None:
     with temporary_file(folder) as (path, _file):
         path.unlink()
     assert list(folder.iterdir()) == []
