@@ -86,6 +86,22 @@ ArticleWriterDep = Annotated[ArticleWriter, Depends(get_article_writer)]
     "/import",
     # TODO: add the per-client IMPORT_RATE_LIMIT dependency to this list.
     dependencies=[],
+    # The body is read by hand (see the module docstring), so its schema is
+    # declared here for the OpenAPI document.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
     responses={
         413: {"description": "The body is larger than MAX_UPLOAD_BYTES."},
         415: {"description": "The file is not an .xlsx workbook or UTF-8 CSV."},
