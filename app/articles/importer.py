@@ -147,8 +147,8 @@ async def _receive_file_field(request: Request, destination: BinaryIO, client_id
     parser = MultipartParser(boundary, part.callbacks())
     try:
         async for chunk in request.stream():
-            # One received chunk (64 KiB or less) goes to a local file; the
-            # write is short enough to run on the event loop.
+            # A chunk is what the server read from the socket at once, so
+            # writing it to a local file is short enough for the event loop.
             parser.write(chunk)
         parser.finalize()
     except MultipartParseError as exc:

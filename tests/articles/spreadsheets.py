@@ -42,3 +42,17 @@ def zip_bomb(expanded_bytes: int) -> bytes:
             for _ in range(expanded_bytes // len(chunk)):
                 padding.write(chunk)
     return buffer.getvalue()
+
+
+def replace_part(content: bytes, name: str, data: bytes) -> bytes:
+    """Return the archive `content` with the part `name` replaced by `data`."""
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(content)) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        if name not in source.namelist():
+            raise KeyError(f"the archive has no part {name!r}")
+        for entry in source.infolist():
+            target.writestr(entry, data if entry.filename == name else source.read(entry))
+    return buffer.getvalue()

@@ -18,7 +18,7 @@ from app.articles.schemas import ArticleIn
 from app.checks import UnsafeConfigurationError
 from app.main import create_app
 from app.security.temp_files import FILE_PREFIX
-from tests.articles.spreadsheets import csv_bytes, xlsx_bytes, zip_bomb
+from tests.articles.spreadsheets import csv_bytes, replace_part, xlsx_bytes, zip_bomb
 from tests.conftest import ClientFactory, SettingsFactory
 from tests.helpers import PRODUCTION_SETTINGS, auth
 
@@ -80,6 +80,20 @@ def test_import_csv_adds_rows(client: TestClient, upload_dir: Path) -> None:
     _assert_empty(upload_dir)
 
 
+def test_client_filename_never_names_the_file(
+    client: TestClient, upload_dir: Path, tmp_path: Path
+) -> None:
+    content = csv_bytes(("Traversal", "", "https://example.com/t"))
+
+    response = _upload(client, content, "../../escaped.csv")
+
+    assert response.status_code == 200
+    assert response.json() == {"imported": 1, "rejected": []}
+    assert not (tmp_path / "escaped.csv").exists()
+    assert not (upload_dir.parent.parent / "escaped.csv").exists()
+    _assert_empty(upload_dir)
+
+
 def test_text_named_xlsx_is_415(client: TestClient, upload_dir: Path) -> None:
     content = csv_bytes(("Looks like CSV", "", "https://example.com/x"))
 
@@ -97,6 +111,30 @@ def test_binary_named_csv_is_415(client: TestClient, upload_dir: Path) -> None:
 
 def test_zip_without_workbook_is_415(client: TestClient, upload_dir: Path) -> None:
     content = zip_bomb(0).replace(b"xl/workbook.xml", b"xl/notebook.xml")
+
+    _assert_generic(_upload(client, content), 415, "unsupported media type")
+    _assert_empty(upload_dir)
+
+
+def test_workbook_with_broken_sheet_is_415(client: TestClient, upload_dir: Path) -> None:
+    valid = xlsx_bytes(("A", "", "https://example.com/a"))
+    content = replace_part(valid, "xl/worksheets/sheet1.xml", b"<worksheet><sheetData><row>")
+
+    _assert_generic(_upload(client, content), 415, "unsupported media type")
+    _assert_empty(upload_dir)
+
+
+def test_xml_entity_expansion_is_415(client: TestClient, upload_dir: Path) -> None:
+    # Ten copies of an entity in one cell: a billion-laughs file nests more.
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row>'
+        b"</sheetData></worksheet>"
+    )
+    valid = xlsx_bytes(("A", "", "https://example.com/a"))
+    content = replace_part(valid, "xl/worksheets/sheet1.xml", laughs)
 
     _assert_generic(_upload(client, content), 415, "unsupported media type")
     _assert_empty(upload_dir)
