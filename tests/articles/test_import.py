@@ -204,6 +204,8 @@ def test_processing_that_raises_is_500(
     _assert_generic(response, 500, "internal server error")
     assert written == [1]
     assert "storage failed part-way" not in response.text
+    error_id = response.json()["error_id"]
+    assert f"unhandled exception: error_id={error_id} method=POST path={IMPORT}" in caplog.messages
     _assert_empty(upload_dir)
 
 
@@ -330,6 +332,7 @@ def test_fifty_concurrent_imports(client: TestClient, upload_dir: Path) -> None:
 
 def test_upload_folder_is_private(client: TestClient, upload_dir: Path) -> None:
     assert stat.S_IMODE(upload_dir.stat().st_mode) == 0o700
+    _assert_empty(upload_dir)
 
 
 def test_start_removes_leftover_files(
