@@ -7,8 +7,10 @@ logged. Each message names the variable or route and the fix, never a value.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from app.settings import Settings
@@ -111,9 +113,26 @@ def check_docs(settings: Settings) -> list[Problem]:
     return []
 
 
+# Folders every local user can write to; uploads need a folder of their own.
+_SHARED_TEMP_FOLDERS = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))  # noqa: S108  # refused here
+
+
+def check_uploads(settings: Settings) -> list[Problem]:
+    folder = settings.upload_tmp_dir.resolve()
+    if folder in _SHARED_TEMP_FOLDERS or folder == Path(tempfile.gettempdir()).resolve():
+        return [
+            Problem(
+                "UPLOAD_TMP_DIR",
+                "points to a temp folder shared with every local user, who could read "
+                "uploads there; set it to a folder of the service's own, such as data/uploads",
+            )
+        ]
+    return []
+
+
 def find_settings_problems(settings: Settings) -> list[Problem]:
     """Return the problems a production start with these settings would have."""
-    return [*check_api_keys(settings), *check_docs(settings)]
+    return [*check_api_keys(settings), *check_docs(settings), *check_uploads(settings)]
 
 
 def errors_only(problems: Iterable[Problem]) -> list[Problem]:

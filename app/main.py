@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from app.articles import router as articles
+from app.articles.importer import import_router
 from app.checks import Problem, UnsafeConfigurationError, errors_only, find_settings_problems
 from app.db import Database
 from app.health import ReadinessCheck
@@ -23,9 +24,11 @@ from app.health import protected_router as identity_router
 from app.health import public_router as health_router
 from app.security.access_log import AccessLogMiddleware
 from app.security.api_key import APIKeyAuth
+from app.security.body_limit import add_body_limit
 from app.security.errors import ErrorBoundaryMiddleware, install_error_handlers
 from app.security.request_id import add_request_id_middleware
 from app.security.route_inventory import RouteProblem, find_route_problems
+from app.security.temp_files import private_folder, remove_leftover_files
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -57,6 +60,11 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(database.create_schema)
+        # Files a killed process left behind hold user data; remove them
+        # before serving.
+        upload_folder = private_folder(settings.upload_tmp_dir)
+        removed = remove_leftover_files(upload_folder)
+        logger.info("upload folder ready: removed %d leftover file(s)", removed)
         logger.info("service started: env=%s", settings.app_env)
         try:
             yield
@@ -97,6 +105,8 @@ def create_app(settings: Settings) -> FastAPI:
     # Middleware added last runs first. From the outside in: request id (so
     # every later layer and every response has one), access log, then the
     # error boundary, which turns an unhandled exception into the generic 500.
+    # The body limit is innermost, and the import router raises it for its route.
+    add_body_limit(app, settings.max_body_bytes)
     app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(AccessLogMiddleware)
     add_request_id_middleware(app)
@@ -104,11 +114,16 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _include_routers(app: FastAPI, auth: APIKeyAuth) -> None:
+    settings: Settings = app.state.settings
     protected = [Depends(auth)]
     app.include_router(health_router)
     app.include_router(identity_router, dependencies=protected)
     app.include_router(articles.public_router)
     app.include_router(articles.protected_router, dependencies=protected)
+    # The one route whose body may exceed MAX_BODY_BYTES.
+    app.include_router(
+        import_router, dependencies=protected, max_body_size=settings.max_upload_bytes
+    )
 
 
 def _route_problem_as_problem(problem: RouteProblem) -> Problem:

@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     upload_tmp_dir: Path = Path("data/uploads")
+    # Bounds on an imported spreadsheet: data rows, and the bytes an .xlsx
+    # (a ZIP archive) may expand to, so a ZIP bomb is refused unread.
+    import_max_rows: int = Field(default=1000, ge=1, le=100_000)
+    import_max_expanded_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
 
     # Server process.
     host: str = "127.0.0.1"

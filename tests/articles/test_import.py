@@ -1,0 +1,368 @@
+"""POST /api/articles/import: every case leaves the upload folder empty."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx2
+import pytest
+from fastapi.testclient import TestClient
+
+from app.articles.importer import ArticleWriter, get_article_writer
+from app.articles.schemas import ArticleIn
+from app.checks import UnsafeConfigurationError
+from app.main import create_app
+from app.security.temp_files import FILE_PREFIX
+from tests.articles.spreadsheets import csv_bytes, replace_part, xlsx_bytes, zip_bomb
+from tests.conftest import ClientFactory, SettingsFactory
+from tests.helpers import PRODUCTION_SETTINGS, auth
+
+IMPORT = "/api/articles/import"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def upload_dir(tmp_path: Path) -> Path:
+    return tmp_path / "uploads"
+
+
+@pytest.fixture
+def client(make_client: ClientFactory, upload_dir: Path) -> TestClient:
+    return make_client(upload_tmp_dir=upload_dir)
+
+
+def _upload(client: TestClient, content: bytes, filename: str = "articles.xlsx") -> httpx2.Response:
+    return client.post(IMPORT, files={"file": (filename, content, XLSX_TYPE)}, headers=auth())
+
+
+def _titles(client: TestClient) -> list[str]:
+    items = client.get("/api/articles", params={"limit": 100}).json()["items"]
+    return sorted(item["title"] for item in items)
+
+
+def _assert_generic(response: httpx2.Response, status: int, error: str) -> None:
+    assert response.status_code == status
+    body = response.json()
+    assert body == {"error": error, "error_id": response.headers["x-request-id"]}
+
+
+def _assert_empty(folder: Path) -> None:
+    assert sorted(path.name for path in folder.iterdir()) == []
+
+
+def test_import_xlsx_adds_rows(client: TestClient, upload_dir: Path) -> None:
+    content = xlsx_bytes(
+        ("First", "one", "https://example.com/1"),
+        ("Second", None, "http://example.com/2"),
+    )
+
+    response = _upload(client, content)
+
+    assert response.status_code == 200
+    assert response.json() == {"imported": 2, "rejected": []}
+    assert _titles(client) == ["First", "Second"]
+    _assert_empty(upload_dir)
+
+
+def test_import_csv_adds_rows(client: TestClient, upload_dir: Path) -> None:
+    content = csv_bytes(("Café", "ünïcode", "https://example.com/c"), ("B", "", "https://e.org"))
+
+    response = _upload(client, content, "articles.csv")
+
+    assert response.status_code == 200
+    assert response.json() == {"imported": 2, "rejected": []}
+    assert _titles(client) == ["B", "Café"]
+    _assert_empty(upload_dir)
+
+
+def test_client_filename_never_names_the_file(
+    client: TestClient, upload_dir: Path, tmp_path: Path
+) -> None:
+    content = csv_bytes(("Traversal", "", "https://example.com/t"))
+
+    response = _upload(client, content, "../../escaped.csv")
+
+    assert response.status_code == 200
+    assert response.json() == {"imported": 1, "rejected": []}
+    assert not (tmp_path / "escaped.csv").exists()
+    assert not (upload_dir.parent.parent / "escaped.csv").exists()
+    _assert_empty(upload_dir)
+
+
+def test_text_named_xlsx_is_415(client: TestClient, upload_dir: Path) -> None:
+    content = csv_bytes(("Looks like CSV", "", "https://example.com/x"))
+
+    _assert_generic(_upload(client, content, "articles.xlsx"), 415, "unsupported media type")
+    assert _titles(client) == []
+    _assert_empty(upload_dir)
+
+
+def test_binary_named_csv_is_415(client: TestClient, upload_dir: Path) -> None:
+    content = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+
+    _assert_generic(_upload(client, content, "articles.csv"), 415, "unsupported media type")
+    _assert_empty(upload_dir)
+
+
+def test_zip_without_workbook_is_415(client: TestClient, upload_dir: Path) -> None:
+    content = zip_bomb(0).replace(b"xl/workbook.xml", b"xl/notebook.xml")
+
+    _assert_generic(_upload(client, content), 415, "unsupported media type")
+    _assert_empty(upload_dir)
+
+
+def test_workbook_with_broken_sheet_is_415(client: TestClient, upload_dir: Path) -> None:
+    valid = xlsx_bytes(("A", "", "https://example.com/a"))
+    content = replace_part(valid, "xl/worksheets/sheet1.xml", b"<worksheet><sheetData><row>")
+
+    _assert_generic(_upload(client, content), 415, "unsupported media type")
+    _assert_empty(upload_dir)
+
+
+def test_xml_entity_expansion_is_415(client: TestClient, upload_dir: Path) -> None:
+    # Ten copies of an entity in one cell: a billion-laughs file nests more.
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row>'
+        b"</sheetData></worksheet>"
+    )
+    valid = xlsx_bytes(("A", "", "https://example.com/a"))
+    content = replace_part(valid, "xl/worksheets/sheet1.xml", laughs)
+
+    _assert_generic(_upload(client, content), 415, "unsupported media type")
+    _assert_empty(upload_dir)
+
+
+def test_rows_rejected_by_number_and_field(client: TestClient, upload_dir: Path) -> None:
+    script_url = "javascript:alert(document.cookie)"
+    long_title = "T" * 201
+    content = xlsx_bytes(
+        ("Kept", "", "https://example.com/kept"),
+        ("Script", "", script_url),
+        (long_title, "", "https://example.com/long"),
+        ("Data URL", "", "data:text/html,<script>alert(1)</script>"),
+    )
+
+    response = _upload(client, content)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "imported": 1,
+        "rejected": [
+            {"row": 3, "field": "url", "message": "URL scheme should be 'http' or 'https'"},
+            {"row": 4, "field": "title", "message": "String should have at most 200 characters"},
+            {"row": 5, "field": "url", "message": "URL scheme should be 'http' or 'https'"},
+        ],
+    }
+    assert "javascript" not in response.text
+    assert long_title not in response.text
+    assert _titles(client) == ["Kept"]
+    _assert_empty(upload_dir)
+
+
+def test_missing_title_and_cell_over_bound(client: TestClient, upload_dir: Path) -> None:
+    content = csv_bytes(("", "", "https://example.com/a"), ("Big", "S" * 5000, "https://e.org"))
+
+    response = _upload(client, content, "articles.csv")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "imported": 0,
+        "rejected": [
+            {"row": 2, "field": "title", "message": "String should have at least 1 character"},
+            {"row": 3, "field": "summary", "message": "longer than 3083 characters"},
+        ],
+    }
+    _assert_empty(upload_dir)
+
+
+def test_processing_that_raises_is_500(
+    client: TestClient, upload_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    written: list[int] = []
+
+    def failing_writer() -> ArticleWriter:
+        def write(articles: list[ArticleIn]) -> None:
+            written.append(len(articles))
+            raise RuntimeError("storage failed part-way")
+
+        return write
+
+    client.app.dependency_overrides[get_article_writer] = failing_writer  # type: ignore[attr-defined]
+    content = xlsx_bytes(("A", "", "https://example.com/a"))
+
+    with caplog.at_level(logging.ERROR):
+        response = _upload(client, content)
+
+    _assert_generic(response, 500, "internal server error")
+    assert written == [1]
+    assert "storage failed part-way" not in response.text
+    error_id = response.json()["error_id"]
+    assert f"unhandled exception: error_id={error_id} method=POST path={IMPORT}" in caplog.messages
+    _assert_empty(upload_dir)
+
+
+def test_zip_bomb_is_422(client: TestClient, upload_dir: Path) -> None:
+    # 60 MiB of zeros compress to about 60 KiB, over the 50 MiB default bound.
+    content = zip_bomb(60 * 1024 * 1024)
+    assert len(content) < 200 * 1024
+
+    _assert_generic(_upload(client, content), 422, "invalid request")
+    assert _titles(client) == []
+    _assert_empty(upload_dir)
+
+
+def test_rows_over_bound_is_422(make_client: ClientFactory, upload_dir: Path) -> None:
+    client = make_client(upload_tmp_dir=upload_dir, import_max_rows=2)
+    rows = [(f"T{i}", "", f"https://example.com/{i}") for i in range(3)]
+
+    _assert_generic(_upload(client, xlsx_bytes(*rows)), 422, "invalid request")
+    assert _titles(client) == []
+    _assert_empty(upload_dir)
+
+
+def test_columns_over_bound_is_422(client: TestClient, upload_dir: Path) -> None:
+    wide = ("A", "", "https://example.com/a", *([""] * 13), "far right")
+
+    _assert_generic(_upload(client, xlsx_bytes(wide)), 422, "invalid request")
+    _assert_empty(upload_dir)
+
+
+def test_unknown_header_is_422(client: TestClient, upload_dir: Path) -> None:
+    content = csv_bytes(("A", "https://example.com/a"), header=("name", "url"))
+
+    _assert_generic(_upload(client, content, "a.csv"), 422, "invalid request")
+    _assert_empty(upload_dir)
+
+
+def test_missing_file_field_is_422(client: TestClient, upload_dir: Path) -> None:
+    response = client.post(
+        IMPORT, data={"other": "value"}, files={"x": ("a.csv", b"")}, headers=auth()
+    )
+
+    _assert_generic(response, 422, "invalid request")
+    _assert_empty(upload_dir)
+
+
+def test_body_that_is_not_multipart_is_415(client: TestClient, upload_dir: Path) -> None:
+    response = client.post(IMPORT, json={"title": "A"}, headers=auth())
+
+    _assert_generic(response, 415, "unsupported media type")
+    _assert_empty(upload_dir)
+
+
+def test_import_without_key_is_401(client: TestClient, upload_dir: Path) -> None:
+    response = client.post(IMPORT, files={"file": ("a.csv", csv_bytes())})
+
+    _assert_generic(response, 401, "missing or invalid API key")
+    _assert_empty(upload_dir)
+
+
+def test_import_over_upload_limit_is_413(make_client: ClientFactory, upload_dir: Path) -> None:
+    client = make_client(upload_tmp_dir=upload_dir, max_upload_bytes=64 * 1024)
+    content = csv_bytes(*[("T", "S" * 1000, "https://example.com/a")] * 80)
+
+    _assert_generic(_upload(client, content, "a.csv"), 413, "request body too large")
+    _assert_empty(upload_dir)
+
+
+def test_chunked_import_over_upload_limit_is_413(
+    make_client: ClientFactory, upload_dir: Path
+) -> None:
+    client = make_client(upload_tmp_dir=upload_dir, max_upload_bytes=64 * 1024)
+    boundary = "b0undary"
+
+    def body() -> Iterator[bytes]:
+        yield (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+            "title,summary,url\r\n"
+        ).encode()
+        for _ in range(100):
+            yield b"T," + b"S" * 1000 + b",https://example.com/a\r\n"
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    headers = {**auth(), "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    response = client.post(IMPORT, content=body(), headers=headers)
+
+    assert "content-length" not in response.request.headers
+    _assert_generic(response, 413, "request body too large")
+    _assert_empty(upload_dir)
+
+
+def test_import_may_exceed_general_body_limit(make_client: ClientFactory, upload_dir: Path) -> None:
+    client = make_client(upload_tmp_dir=upload_dir, max_body_bytes=1024)
+    content = csv_bytes(*[(f"T{i}", "S" * 100, "https://example.com/a") for i in range(20)])
+    assert len(content) > 1024
+
+    response = _upload(client, content, "a.csv")
+
+    assert response.status_code == 200
+    assert response.json() == {"imported": 20, "rejected": []}
+    _assert_empty(upload_dir)
+
+
+def test_fifty_concurrent_imports(client: TestClient, upload_dir: Path) -> None:
+    valid = xlsx_bytes(("Valid", "", "https://example.com/v"))
+    mixed = csv_bytes(("Mixed", "", "https://example.com/m"), ("Bad", "", "javascript:x"))
+    not_a_sheet = b"PK\x03\x04 not really a zip"
+    uploads = [(valid, "a.xlsx"), (mixed, "a.csv"), (not_a_sheet, "a.xlsx")] * 16 + [
+        (valid, "a.xlsx"),
+        (valid, "a.xlsx"),
+    ]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(lambda upload: _upload(client, *upload), uploads))
+
+    statuses = [response.status_code for response in responses]
+    assert statuses.count(200) == 34
+    assert statuses.count(415) == 16
+    total = client.get("/api/articles").json()["total"]
+    assert total == 34
+    _assert_empty(upload_dir)
+
+
+def test_upload_folder_is_private(client: TestClient, upload_dir: Path) -> None:
+    assert stat.S_IMODE(upload_dir.stat().st_mode) == 0o700
+    _assert_empty(upload_dir)
+
+
+def test_start_removes_leftover_files(
+    make_client: ClientFactory, upload_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    upload_dir.mkdir(mode=0o700)
+    # No process has this id: pid_max on Linux is at most 2**22.
+    leftover = upload_dir / f"{FILE_PREFIX}{2**23}-abc123"
+    leftover.write_bytes(b"user data from a killed process")
+
+    with caplog.at_level(logging.INFO, logger="app.main"):
+        make_client(upload_tmp_dir=upload_dir)
+
+    assert "upload folder ready: removed 1 leftover file(s)" in caplog.messages
+    _assert_empty(upload_dir)
+
+
+def test_start_refuses_folder_open_to_others(make_client: ClientFactory, upload_dir: Path) -> None:
+    upload_dir.mkdir()
+    os.chmod(upload_dir, 0o755)  # noqa: S103  # the unsafe mode this test refuses
+
+    with pytest.raises(PermissionError, match="open to other users"):
+        make_client(upload_tmp_dir=upload_dir)
+
+
+@pytest.mark.parametrize("folder", ["/tmp", "/var/tmp/"])  # noqa: S108  # the folders refused
+def test_production_refuses_shared_temp_folder(make_settings: SettingsFactory, folder: str) -> None:
+    settings = make_settings(**PRODUCTION_SETTINGS, upload_tmp_dir=folder)
+
+    with pytest.raises(UnsafeConfigurationError) as refused:
+        create_app(settings)
+
+    assert [problem.subject for problem in refused.value.problems] == ["UPLOAD_TMP_DIR"]
