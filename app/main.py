@@ -19,13 +19,19 @@ from app.articles import router as articles
 from app.articles.importer import import_router
 from app.checks import Problem, UnsafeConfigurationError, errors_only, find_settings_problems
 from app.db import Database
+from app.db_errors import install_database_error_handler
 from app.health import ReadinessCheck
 from app.health import protected_router as identity_router
 from app.health import public_router as health_router
 from app.security.access_log import AccessLogMiddleware
 from app.security.api_key import APIKeyAuth
 from app.security.body_limit import add_body_limit
-from app.security.errors import ErrorBoundaryMiddleware, install_error_handlers
+from app.security.errors import (
+    ERROR_RESPONSES,
+    ErrorBody,
+    ErrorBoundaryMiddleware,
+    install_error_handlers,
+)
 from app.security.request_id import add_request_id_middleware
 from app.security.route_inventory import RouteProblem, find_route_problems
 from app.security.temp_files import private_folder, remove_leftover_files
@@ -94,6 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.readiness_checks = readiness_checks
 
     install_error_handlers(app)
+    install_database_error_handler(app)
     _include_routers(app, auth)
 
     route_problems = find_route_problems(app, auth, PUBLIC_ROUTES, framework_paths=DOCS_PATHS)
@@ -116,13 +123,28 @@ def create_app(settings: Settings) -> FastAPI:
 def _include_routers(app: FastAPI, auth: APIKeyAuth) -> None:
     settings: Settings = app.state.settings
     protected = [Depends(auth)]
-    app.include_router(health_router)
-    app.include_router(identity_router, dependencies=protected)
-    app.include_router(articles.public_router)
-    app.include_router(articles.protected_router, dependencies=protected)
+    # The error statuses and bodies go into the OpenAPI schema, so clients
+    # and schema-driven tests see the responses the error layer really sends.
+    public_errors = ERROR_RESPONSES
+    protected_errors = {
+        **ERROR_RESPONSES,
+        401: {"model": ErrorBody, "description": "Missing or invalid API key"},
+    }
+
+    app.include_router(health_router, responses=public_errors)
+    app.include_router(identity_router, dependencies=protected, responses=protected_errors)
+    app.include_router(
+        articles.public_router, responses={**public_errors, 404: {"model": ErrorBody}}
+    )
+    app.include_router(
+        articles.protected_router, dependencies=protected, responses=protected_errors
+    )
     # The one route whose body may exceed MAX_BODY_BYTES.
     app.include_router(
-        import_router, dependencies=protected, max_body_size=settings.max_upload_bytes
+        import_router,
+        dependencies=protected,
+        responses=protected_errors,
+        max_body_size=settings.max_upload_bytes,
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.articles.models import Article
 from app.articles.schemas import ArticleIn, ArticleOut, ArticlePage
 from app.deps import ClientId, SessionDep
+from app.security.strict_json import StrictJSONRoute
 
 # Article ids are 64-bit in PostgreSQL and SQLite. A larger path value would
 # overflow in the driver, so it is a 422 before any query runs.
@@ -19,8 +20,8 @@ MAX_OFFSET = 1_000_000
 
 logger = logging.getLogger(__name__)
 
-public_router = APIRouter(prefix="/api/articles", tags=["articles"])
-protected_router = APIRouter(prefix="/api/articles", tags=["articles"])
+public_router = APIRouter(prefix="/api/articles", tags=["articles"], route_class=StrictJSONRoute)
+protected_router = APIRouter(prefix="/api/articles", tags=["articles"], route_class=StrictJSONRoute)
 
 
 @public_router.get("")

@@ -35,13 +35,18 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
+    "ERROR_RESPONSES",
     "GENERIC_MESSAGES",
     "REQUEST_ID_HEADER",
+    "ErrorBody",
     "ErrorBoundaryMiddleware",
+    "FieldError",
+    "ValidationErrorBody",
     "error_response",
     "install_error_handlers",
 ]
@@ -69,6 +74,40 @@ GENERIC_MESSAGES: Mapping[int, str] = {
 }
 
 logger = logging.getLogger(__name__)
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: str
+    error_id: str
+
+
+class FieldError(BaseModel):
+    """One invalid field: where it is and what is wrong, never its value."""
+
+    loc: list[str | int]
+    msg: str
+
+
+class ValidationErrorBody(ErrorBody):
+    fields: list[FieldError]
+
+
+# For `responses=` on a router or route, so the OpenAPI schema documents the
+# error body that clients really receive (FastAPI's default documents its own
+# 422 shape, which this layer replaces).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ValidationErrorBody if status == 422 else ErrorBody, "description": message}
+    for status, message in {
+        400: "Malformed request",
+        413: "Request body too large",
+        422: "Invalid request",
+        429: "Too many requests",
+        500: "Internal error; error_id matches the server log",
+        503: "A dependency is unavailable",
+    }.items()
+}
 
 
 def _message_for(status_code: int) -> str:
