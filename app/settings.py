@@ -16,12 +16,26 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_serializer, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.security.api_key import APIKeyEntry, parse_api_keys
+from app.security.cors import ANY_ORIGIN, parse_allowed_origins
+from app.security.trusted_hosts import parse_allowed_hosts
 
 Environment = Literal["production", "development", "test"]
+
+# Host names accepted when ALLOWED_HOSTS is unset outside production.
+# `testserver` is the name Starlette's test client sends; a single-label
+# name is not one a public site (say, one using DNS rebinding) is served from.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "testserver")
 AIProvider = Literal["offline", "anthropic", "openai"]
 
 
@@ -152,9 +166,54 @@ class Settings(BaseSettings):
             return []
         return _split_list(value, str(info.field_name).upper())
 
+    @field_validator("allowed_origins", mode="after")
+    @classmethod
+    def _normalize_origins(cls, value: list[str]) -> list[str]:
+        # Rejects at start any entry a browser's Origin could never match
+        # (a trailing slash, a path, no scheme), naming the entry.
+        return parse_allowed_origins(value)
+
+    @field_validator("allowed_hosts", mode="after")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        return parse_allowed_hosts(value)
+
+    @model_validator(mode="after")
+    def _check_wildcard_origin(self) -> Settings:
+        if ANY_ORIGIN not in self.allowed_origins:
+            return self
+        if self.cors_allow_credentials:
+            raise ValueError(
+                "ALLOWED_ORIGINS is '*' while CORS_ALLOW_CREDENTIALS is true, which would let "
+                "any site send credentialed requests; list the origins instead"
+            )
+        if self.app_env == "test":
+            # Production's refusal is in checks.check_cors, so that
+            # `python -m app check` reports it with every other problem.
+            raise ValueError(
+                "ALLOWED_ORIGINS '*' is accepted only with APP_ENV=development; list the origins"
+            )
+        return self
+
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def allow_all_origins(self) -> bool:
+        """Return whether CORS allows every origin: `*` in development only."""
+        return self.app_env == "development" and ANY_ORIGIN in self.allowed_origins
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """Return the Host allowlist: ALLOWED_HOSTS, or local names outside production.
+
+        Production without ALLOWED_HOSTS gets an empty list, which rejects
+        every request; checks.check_hosts refuses that start first.
+        """
+        if self.allowed_hosts or self.is_production:
+            return list(self.allowed_hosts)
+        return list(LOCAL_HOSTS)
 
     @property
     def show_docs(self) -> bool:
