@@ -101,9 +101,9 @@ def create_app(settings: Settings) -> FastAPI:
     # - request id: outermost, so every response below gets exactly one
     #   X-Request-ID and every layer reads the same id from the request;
     # - access log: logs every request, the rejected ones included;
-    # - security headers: outside everything that answers on its own (the
-    #   Host check's 400, CORS preflights, the error boundary's 500), so
-    #   those answers carry the headers too;
+    # - security headers: outside every layer that sends its own response
+    #   (the Host check's 400, CORS preflights, the error boundary's 500),
+    #   so those responses carry the headers too;
     # - trusted hosts: rejects a foreign Host before any CORS or app work;
     # - CORS: outside the error boundary, so a browser page on an allowed
     #   origin can read a 500's error id;

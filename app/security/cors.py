@@ -1,7 +1,7 @@
 """CORS from an explicit allowlist of origins, with explicit methods and headers.
 
 Defends against: `allow_origins=["*"]` reaching production, which lets any
-web site call the API from its visitors' browsers and read the answers;
+web site call the API from its visitors' browsers and read the responses;
 allowlist entries that can never match (a trailing slash, a path, no
 scheme) and so fail silently; and the credentialed wildcard, which would
 reflect every origin with `Access-Control-Allow-Credentials: true`.
@@ -140,9 +140,9 @@ def parse_allowed_origins(value: str | Sequence[str]) -> list[str]:
 class CORSAllowlistMiddleware(CORSMiddleware):
     """Starlette's CORS middleware, fixed to an allowlist and explicit methods and headers.
 
-    Requests whose `Origin` is not on the list get no `Access-Control-Allow-*`
-    header; a rejected preflight gets 400 with the generic error body
-    instead of Starlette's plain-text reply.
+    A request whose `Origin` is not on the list gets no `Access-Control-Allow-*`
+    header. A rejected preflight gets 400 with the generic error body instead
+    of Starlette's plain-text reply.
     """
 
     def __init__(
@@ -159,7 +159,7 @@ class CORSAllowlistMiddleware(CORSMiddleware):
             raise ValueError("'*' in allowed_origins needs allow_all_origins=True")
         if ANY_ORIGIN in origins and allow_credentials:
             # Starlette would echo every Origin back with credentials allowed,
-            # so any site could make logged-in requests and read the answers.
+            # so any site could make logged-in requests and read the responses.
             raise ValueError("'*' in allowed_origins cannot be combined with allow_credentials")
 
         super().__init__(

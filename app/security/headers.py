@@ -1,6 +1,6 @@
 """Security headers on every response, as pure ASGI middleware.
 
-Defends against: MIME sniffing of API answers into script
+Defends against: MIME sniffing of API responses into script
 (`X-Content-Type-Options`), framing and clickjacking (`X-Frame-Options`,
 CSP `frame-ancestors`), content loaded or run from an API response (CSP
 `default-src 'none'`), URLs with ids leaking through `Referer`, cross-window
@@ -61,8 +61,8 @@ DEFAULT_HEADERS: tuple[tuple[str, str], ...] = (
     ("Content-Security-Policy", API_CONTENT_SECURITY_POLICY),
 )
 
-# Two years, the value the HSTS preload list asks for; no `preload`, which
-# is a commitment the operator makes by submitting the domain.
+# Two years, in seconds. `preload` is left out because adding a domain to
+# the browsers' preload list is a decision for the operator of that domain.
 HSTS_VALUE = "max-age=63072000; includeSubDomains"
 
 

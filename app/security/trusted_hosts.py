@@ -5,8 +5,8 @@ entries built from `request.url`, and DNS rebinding, where a hostile name
 resolves to this server so a browser treats it as that site's own).
 
 This is a small pure ASGI middleware instead of Starlette's
-`TrustedHostMiddleware`, because Starlette answers a bad Host with a
-plain-text body and can redirect to a `www.` name; here the answer is 400
+`TrustedHostMiddleware`, because Starlette responds to a bad Host with a
+plain-text body and can redirect to a `www.` name. Here the response is 400
 with the same JSON body as every other error, and there is no redirect.
 
 Needs: Starlette. Imports nothing else from this project.
