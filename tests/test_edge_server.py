@@ -68,7 +68,7 @@ def test_server_foreign_host_generic(server_url: str) -> None:
     assert_generic(response, 400, "bad request")
 
 
-def test_server_missing_key_generic(server_url: str) -> None:
+def test_server_wrong_key_generic(server_url: str) -> None:
     response = httpx.get(f"{server_url}/api/me", headers={"X-API-Key": "wrong"})
     assert_generic(response, 401, "missing or invalid API key")
     assert response.headers["cache-control"] == "no-store"

@@ -287,7 +287,7 @@ def _fixed_app() -> FastAPI:
         pytest.param(_faulty_app, marks=pytest.mark.xfail(strict=True, reason="wildcard")),
     ],
 )
-def test_foreign_site_cannot_read_answers(build: object) -> None:
+def test_foreign_site_cannot_read_responses(build: object) -> None:
     with TestClient(build()) as client:  # type: ignore[operator]
         response = client.get("/api/data", headers={"Origin": "https://evil.test"})
     assert "access-control-allow-origin" not in response.headers

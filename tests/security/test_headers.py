@@ -163,7 +163,7 @@ def test_no_version_in_headers(env_client: tuple[str, TestClient]) -> None:
 
 
 def _faulty_app() -> FastAPI:
-    """The usual set-up: headers added in a route, so error answers go without them."""
+    """The usual set-up: headers added in a route, so error responses go without them."""
     app = FastAPI()
 
     @app.get("/data")
@@ -187,7 +187,7 @@ def _fixed_app() -> FastAPI:
         pytest.param(_faulty_app, marks=pytest.mark.xfail(strict=True, reason="route only")),
     ],
 )
-def test_error_answer_has_headers(build: object) -> None:
+def test_error_response_has_headers(build: object) -> None:
     with TestClient(build()) as client:  # type: ignore[operator]
         response = client.get("/no/such/path")
     assert response.status_code == 404

@@ -119,7 +119,7 @@ def test_host_from_header(header: str | None, host: str | None) -> None:
 
 
 def _faulty_app() -> FastAPI:
-    """No Host check: the app answers under any name pointed at it."""
+    """No Host check: the app responds under any name pointed at it."""
     app = FastAPI()
     app.get("/healthz")(lambda: {"status": "ok"})
     return app
