@@ -20,9 +20,9 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_serializer,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -168,32 +168,31 @@ class Settings(BaseSettings):
 
     @field_validator("allowed_origins", mode="after")
     @classmethod
-    def _normalize_origins(cls, value: list[str]) -> list[str]:
+    def _normalize_origins(cls, value: list[str], info: ValidationInfo) -> list[str]:
         # Rejects at start any entry a browser's Origin could never match
         # (a trailing slash, a path, no scheme), naming the entry.
-        return parse_allowed_origins(value)
+        origins = parse_allowed_origins(value)
+        if ANY_ORIGIN in origins and info.data.get("app_env") == "test":
+            # Production's rejection is in checks.check_cors, so that
+            # `python -m app check` reports it with every other problem.
+            raise ValueError("'*' is accepted only with APP_ENV=development; list the origins")
+        return origins
+
+    @field_validator("cors_allow_credentials", mode="after")
+    @classmethod
+    def _check_credentials(cls, value: bool, info: ValidationInfo) -> bool:
+        # Declared after allowed_origins, so its parsed value is in info.data.
+        if value and ANY_ORIGIN in info.data.get("allowed_origins", []):
+            raise ValueError(
+                "true cannot be combined with ALLOWED_ORIGINS='*', which would let any site "
+                "send credentialed requests; list the origins in ALLOWED_ORIGINS instead"
+            )
+        return value
 
     @field_validator("allowed_hosts", mode="after")
     @classmethod
     def _check_hosts(cls, value: list[str]) -> list[str]:
         return parse_allowed_hosts(value)
-
-    @model_validator(mode="after")
-    def _check_wildcard_origin(self) -> Settings:
-        if ANY_ORIGIN not in self.allowed_origins:
-            return self
-        if self.cors_allow_credentials:
-            raise ValueError(
-                "ALLOWED_ORIGINS is '*' while CORS_ALLOW_CREDENTIALS is true, which would let "
-                "any site send credentialed requests; list the origins instead"
-            )
-        if self.app_env == "test":
-            # Production's refusal is in checks.check_cors, so that
-            # `python -m app check` reports it with every other problem.
-            raise ValueError(
-                "ALLOWED_ORIGINS '*' is accepted only with APP_ENV=development; list the origins"
-            )
-        return self
 
     @property
     def is_production(self) -> bool:

@@ -106,14 +106,28 @@ def test_wildcard_accepted_in_development(make_settings: SettingsFactory) -> Non
     assert settings.allow_all_origins
 
 
-def test_wildcard_with_credentials_rejected(make_settings: SettingsFactory) -> None:
-    with pytest.raises(ValueError, match="CORS_ALLOW_CREDENTIALS is true"):
-        make_settings(app_env="development", allowed_origins="*", cors_allow_credentials=True)
+def test_wildcard_with_credentials_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.setenv("ALLOWED_ORIGINS", "*")
+    monkeypatch.setenv("CORS_ALLOW_CREDENTIALS", "true")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env_file=None)
+
+    assert caught.value.messages == [
+        "CORS_ALLOW_CREDENTIALS: true cannot be combined with ALLOWED_ORIGINS='*', which would "
+        "let any site send credentialed requests; list the origins in ALLOWED_ORIGINS instead"
+    ]
 
 
-def test_wildcard_rejected_in_test(make_settings: SettingsFactory) -> None:
-    with pytest.raises(ValueError, match="accepted only with APP_ENV=development"):
-        make_settings(app_env="test", allowed_origins="*")
+def test_wildcard_rejected_in_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("ALLOWED_ORIGINS", "*")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env_file=None)
+
+    assert caught.value.messages == [
+        "ALLOWED_ORIGINS: '*' is accepted only with APP_ENV=development; list the origins"
+    ]
 
 
 def test_wildcard_refused_in_production(make_settings: SettingsFactory) -> None:
