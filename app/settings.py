@@ -31,12 +31,12 @@ from app.security.cors import ANY_ORIGIN, parse_allowed_origins
 from app.security.trusted_hosts import parse_allowed_hosts
 
 Environment = Literal["production", "development", "test"]
+AIProvider = Literal["offline", "anthropic", "openai"]
 
 # Host names accepted when ALLOWED_HOSTS is unset outside production.
-# `testserver` is the name Starlette's test client sends; a single-label
-# name is not one a public site (say, one using DNS rebinding) is served from.
+# `testserver` is the name Starlette's test client sends. It has no dot, so
+# no public site (a DNS-rebinding page, say) can be served under it.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "testserver")
-AIProvider = Literal["offline", "anthropic", "openai"]
 
 
 class SettingsError(Exception):

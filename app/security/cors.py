@@ -6,9 +6,10 @@ allowlist entries that can never match (a trailing slash, a path, no
 scheme) and so fail silently; and the credentialed wildcard, which would
 reflect every origin with `Access-Control-Allow-Credentials: true`.
 
-Needs: Starlette (its `CORSMiddleware` does the matching; this module
-validates the configuration and makes rejected preflights use the generic
-error body). Imports nothing else from this project.
+Needs: Starlette 1.x. Its `CORSMiddleware` does the matching, and this
+module validates the configuration and overrides its `preflight_response`
+so that a rejected preflight gets the generic error body. Imports nothing
+else from this project.
 
 Wiring into an existing app::
 
@@ -63,15 +64,18 @@ def normalize_origin(entry: str) -> str:
     """
     text = entry.strip()
     if text.lower() == "null":
-        # Sandboxed iframes and file:// pages send `null`: allowing it
+        # Sandboxed iframes and file:// pages send `null`, so allowing it
         # allows every such document, from any site.
-        raise ValueError(f"{text!r} is not allowed: any sandboxed page can send Origin: null")
+        raise ValueError(f"{text!r} is rejected because any sandboxed page can send Origin: null")
     if "*" in text:
         raise ValueError(
             f"{text!r} contains a wildcard; list each origin, such as https://app.example.com"
         )
     if "://" not in text:
         raise ValueError(f"{text!r} has no scheme; write it as https://{text}")
+    if not text.isascii():
+        # Browsers send an internationalized host in its xn-- (punycode) form.
+        raise ValueError(f"{text!r} is not ASCII; write the host in its xn-- form")
 
     try:
         parts = urlsplit(text)

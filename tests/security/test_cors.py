@@ -80,6 +80,7 @@ def test_allowed_origins_unset_is_empty() -> None:
         ("https://user@app.example.com", "contains user info"),
         ("https://*.example.com", "contains a wildcard"),
         ("null", "Origin: null"),
+        ("https://bücher.example", "write the host in its xn-- form"),
         ("https://app.example.com:99999", "is not a valid origin"),
         ("*,https://app.example.com", "'*' must be the only entry"),
         ('["https://app.example.com"', "not a valid JSON list"),
