@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from app.security.cors import ANY_ORIGIN
 from app.settings import Settings
 
 MIN_KEY_LENGTH = 32
@@ -130,9 +131,52 @@ def check_uploads(settings: Settings) -> list[Problem]:
     return []
 
 
+def check_cors(settings: Settings) -> list[Problem]:
+    problems: list[Problem] = []
+    if ANY_ORIGIN in settings.allowed_origins:
+        problems.append(
+            Problem(
+                "ALLOWED_ORIGINS",
+                "'*' lets every web site call this API from its visitors' browsers; "
+                "list the origins that need access, such as https://app.example.com, "
+                "or leave it unset for no cross-origin access",
+            )
+        )
+    for origin in settings.allowed_origins:
+        if origin.startswith("http://"):
+            # An origin is not secret, so naming it is safe and helps.
+            problems.append(
+                Problem(
+                    "ALLOWED_ORIGINS",
+                    f"{origin} uses plain http, so anyone on its network path can run script "
+                    "as that origin; use its https:// origin",
+                    severity="warning",
+                )
+            )
+    return problems
+
+
+def check_hosts(settings: Settings) -> list[Problem]:
+    if not settings.allowed_hosts:
+        return [
+            Problem(
+                "ALLOWED_HOSTS",
+                "no Host allowlist is set, so every request would be rejected; set it to the "
+                "names clients use, comma-separated, such as api.example.com",
+            )
+        ]
+    return []
+
+
 def find_settings_problems(settings: Settings) -> list[Problem]:
     """Return the problems a production start with these settings would have."""
-    return [*check_api_keys(settings), *check_docs(settings), *check_uploads(settings)]
+    return [
+        *check_api_keys(settings),
+        *check_docs(settings),
+        *check_cors(settings),
+        *check_hosts(settings),
+        *check_uploads(settings),
+    ]
 
 
 def errors_only(problems: Iterable[Problem]) -> list[Problem]:

@@ -26,15 +26,18 @@ from app.health import public_router as health_router
 from app.security.access_log import AccessLogMiddleware
 from app.security.api_key import APIKeyAuth
 from app.security.body_limit import add_body_limit
+from app.security.cors import CORSAllowlistMiddleware
 from app.security.errors import (
     ERROR_RESPONSES,
     ErrorBody,
     ErrorBoundaryMiddleware,
     install_error_handlers,
 )
+from app.security.headers import SecurityHeadersMiddleware
 from app.security.request_id import add_request_id_middleware
 from app.security.route_inventory import RouteProblem, find_route_problems
 from app.security.temp_files import private_folder, remove_leftover_files
+from app.security.trusted_hosts import TrustedHostsMiddleware
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -109,12 +112,28 @@ def create_app(settings: Settings) -> FastAPI:
             [_route_problem_as_problem(problem) for problem in route_problems]
         )
 
-    # Middleware added last runs first. From the outside in: request id (so
-    # every later layer and every response has one), access log, then the
-    # error boundary, which turns an unhandled exception into the generic 500.
-    # The body limit is innermost, and the import router raises it for its route.
+    # Middleware added last runs first. From the outside in:
+    # - request id: outermost, so every response below gets exactly one
+    #   X-Request-ID and every layer reads the same id from the request;
+    # - access log: logs every request, the rejected ones included;
+    # - security headers: outside every layer that sends its own response
+    #   (the Host check's 400, CORS preflights, the error boundary's 500),
+    #   so those responses carry the headers too;
+    # - trusted hosts: rejects a foreign Host before any CORS or app work;
+    # - CORS: outside the error boundary, so a browser page on an allowed
+    #   origin can read a 500's error id;
+    # - error boundary: turns an unhandled exception into the generic 500;
+    # - body limit: innermost, and the import router raises it for its route.
     add_body_limit(app, settings.max_body_bytes)
     app.add_middleware(ErrorBoundaryMiddleware)
+    app.add_middleware(
+        CORSAllowlistMiddleware,
+        allowed_origins=settings.allowed_origins,
+        allow_credentials=settings.cors_allow_credentials,
+        allow_all_origins=settings.allow_all_origins,
+    )
+    app.add_middleware(TrustedHostsMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(AccessLogMiddleware)
     add_request_id_middleware(app)
     return app

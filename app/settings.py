@@ -16,13 +16,27 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_serializer, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.security.api_key import APIKeyEntry, parse_api_keys
+from app.security.cors import ANY_ORIGIN, parse_allowed_origins
+from app.security.trusted_hosts import parse_allowed_hosts
 
 Environment = Literal["production", "development", "test"]
 AIProvider = Literal["offline", "anthropic", "openai"]
+
+# Host names accepted when ALLOWED_HOSTS is unset outside production.
+# `testserver` is the name Starlette's test client sends. It has no dot, so
+# no public site (a DNS-rebinding page, say) can be served under it.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "testserver")
 
 
 class SettingsError(Exception):
@@ -156,9 +170,53 @@ class Settings(BaseSettings):
             return []
         return _split_list(value, str(info.field_name).upper())
 
+    @field_validator("allowed_origins", mode="after")
+    @classmethod
+    def _normalize_origins(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        # Rejects at start any entry a browser's Origin could never match
+        # (a trailing slash, a path, no scheme), naming the entry.
+        origins = parse_allowed_origins(value)
+        if ANY_ORIGIN in origins and info.data.get("app_env") == "test":
+            # Production's rejection is in checks.check_cors, so that
+            # `python -m app check` reports it with every other problem.
+            raise ValueError("'*' is accepted only with APP_ENV=development; list the origins")
+        return origins
+
+    @field_validator("cors_allow_credentials", mode="after")
+    @classmethod
+    def _check_credentials(cls, value: bool, info: ValidationInfo) -> bool:
+        # Declared after allowed_origins, so its parsed value is in info.data.
+        if value and ANY_ORIGIN in info.data.get("allowed_origins", []):
+            raise ValueError(
+                "true cannot be combined with ALLOWED_ORIGINS='*', which would let any site "
+                "send credentialed requests; list the origins in ALLOWED_ORIGINS instead"
+            )
+        return value
+
+    @field_validator("allowed_hosts", mode="after")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        return parse_allowed_hosts(value)
+
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def allow_all_origins(self) -> bool:
+        """Return whether CORS allows every origin: `*` in development only."""
+        return self.app_env == "development" and ANY_ORIGIN in self.allowed_origins
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """Return the Host allowlist: ALLOWED_HOSTS, or local names outside production.
+
+        Production without ALLOWED_HOSTS gets an empty list, which rejects
+        every request; checks.check_hosts refuses that start first.
+        """
+        if self.allowed_hosts or self.is_production:
+            return list(self.allowed_hosts)
+        return list(LOCAL_HOSTS)
 
     @property
     def show_docs(self) -> bool:
