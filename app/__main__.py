@@ -46,19 +46,19 @@ def command_init_env(args: argparse.Namespace) -> int:
 
 
 def command_check(_args: argparse.Namespace) -> int:
-    """Report every problem a production start would have."""
-    from app.checks import find_settings_problems
-    from app.entrypoint import load_settings_or_exit
+    """Print every problem a production start would have; exit 1 on any error."""
+    from app.checks import errors_only
+    from app.entrypoint import find_problems_from_environment
 
-    settings = load_settings_or_exit()
-    problems = find_settings_problems(settings)
+    problems = find_problems_from_environment()
     for problem in problems:
         print(problem)
-    errors = [problem for problem in problems if problem.severity == "error"]
+    errors = errors_only(problems)
     if errors:
-        print(f"{len(errors)} problem(s) would stop a production start.", file=sys.stderr)
+        print(f"{len(errors)} error(s) would stop a production start.", file=sys.stderr)
         return 1
-    print("No problems found.")
+    warnings = len(problems) - len(errors)
+    print(f"No errors found ({warnings} warning(s)).")
     return 0
 
 
@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("serve", help="start the server (settings from the environment and .env)")
-    commands.add_parser("check", help="list every setting that would stop a production start")
+    commands.add_parser(
+        "check", help="list every setting or route that would stop a production start"
+    )
     commands.add_parser("new-key", help="print a new random API key")
     init_env = commands.add_parser("init-env", help="write a development .env with a new key")
     init_env.add_argument("--path", default=".env", help="file to write (default: .env)")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
+from app.security.route_inventory import DEBUG_ROUTE_REASON, RouteProblem
 from app.settings import Settings
 
 MIN_KEY_LENGTH = 32
@@ -112,8 +114,46 @@ def check_docs(settings: Settings) -> list[Problem]:
 
 
 def find_settings_problems(settings: Settings) -> list[Problem]:
-    """Return the problems a production start with these settings would have."""
+    """Return the problems a production start with these settings would have.
+
+    Add each new `check_<area>` function here: the server start and
+    `python -m app check` both call this function and nothing else for
+    settings, so a rule added here applies to both.
+    """
     return [*check_api_keys(settings), *check_docs(settings)]
+
+
+def find_environment_problems(settings: Settings, env_file: Path) -> list[Problem]:
+    """Return warnings about where the settings came from, not their values."""
+    problems: list[Problem] = []
+    if not settings.is_production:
+        problems.append(
+            Problem(
+                "APP_ENV",
+                f"is {settings.app_env}, so the server skips these rules at start; "
+                "unset APP_ENV (production is the default) for a deployment",
+                severity="warning",
+            )
+        )
+    if settings.is_production and env_file.is_file():
+        problems.append(
+            Problem(
+                str(env_file),
+                "a .env file is read in production, where settings should come from the "
+                "platform's environment or secret store; delete the file from the deployment",
+                severity="warning",
+            )
+        )
+    return problems
+
+
+def route_problem(problem: RouteProblem) -> Problem:
+    """Turn a route inventory finding into a start-up problem with its fix."""
+    if problem.reason == DEBUG_ROUTE_REASON:
+        fix = "remove the route from the app, or rename it if it is not a diagnostic route"
+    else:
+        fix = "protect it with the API key or add it to PUBLIC_ROUTES in app/main.py"
+    return Problem(f"route {problem.method} {problem.path}", f"{problem.reason}; {fix}")
 
 
 def errors_only(problems: Iterable[Problem]) -> list[Problem]:

@@ -16,7 +16,13 @@ from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from app.articles import router as articles
-from app.checks import Problem, UnsafeConfigurationError, errors_only, find_settings_problems
+from app.checks import (
+    Problem,
+    UnsafeConfigurationError,
+    errors_only,
+    find_settings_problems,
+    route_problem,
+)
 from app.db import Database
 from app.health import ReadinessCheck
 from app.health import protected_router as identity_router
@@ -25,7 +31,7 @@ from app.security.access_log import AccessLogMiddleware
 from app.security.api_key import APIKeyAuth
 from app.security.errors import ErrorBoundaryMiddleware, install_error_handlers
 from app.security.request_id import add_request_id_middleware
-from app.security.route_inventory import RouteProblem, find_route_problems
+from app.security.route_inventory import find_route_problems
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -43,15 +49,14 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the service from `settings`, refusing unsafe production settings."""
-    problems = find_settings_problems(settings)
-    if settings.is_production and errors_only(problems):
-        raise UnsafeConfigurationError(errors_only(problems))
-    for problem in problems:
-        if settings.is_production:
-            logger.warning("%s", problem)
+def create_app(settings: Settings, *, gate: bool = True) -> FastAPI:
+    """Build the service from `settings`, refusing unsafe settings and routes.
 
+    The gate raises `UnsafeConfigurationError` listing every error at once:
+    the settings rules in production, the route rules in every environment.
+    `gate=False` builds the app without raising, for `python -m app check`,
+    which reports the same problems itself; the server never passes it.
+    """
     database = Database(settings.sqlalchemy_url)
 
     @asynccontextmanager
@@ -88,11 +93,8 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     _include_routers(app, auth)
 
-    route_problems = find_route_problems(app, auth, PUBLIC_ROUTES, framework_paths=DOCS_PATHS)
-    if route_problems:
-        raise UnsafeConfigurationError(
-            [_route_problem_as_problem(problem) for problem in route_problems]
-        )
+    if gate:
+        _refuse_unsafe_start(settings, app)
 
     # Middleware added last runs first. From the outside in: request id (so
     # every later layer and every response has one), access log, then the
@@ -111,11 +113,21 @@ def _include_routers(app: FastAPI, auth: APIKeyAuth) -> None:
     app.include_router(articles.protected_router, dependencies=protected)
 
 
-def _route_problem_as_problem(problem: RouteProblem) -> Problem:
-    return Problem(
-        f"route {problem.method} {problem.path}",
-        f"{problem.reason}; protect it with the API key or add it to PUBLIC_ROUTES",
-    )
+def find_app_route_problems(app: FastAPI) -> list[Problem]:
+    """List routes of an app from `create_app` that are unprotected or debug-like."""
+    findings = find_route_problems(app, app.state.auth, PUBLIC_ROUTES, framework_paths=DOCS_PATHS)
+    return [route_problem(finding) for finding in findings]
+
+
+def _refuse_unsafe_start(settings: Settings, app: FastAPI) -> None:
+    problems = find_app_route_problems(app)
+    if settings.is_production:
+        problems = [*find_settings_problems(settings), *problems]
+    errors = errors_only(problems)
+    if errors:
+        raise UnsafeConfigurationError(errors)
+    for problem in problems:
+        logger.warning("%s", problem)
 
 
 _app: FastAPI | None = None
