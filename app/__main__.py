@@ -1,4 +1,4 @@
-"""Command line: `python -m app {serve,check,new-key,init-env}`."""
+"""Command line: `python -m app {serve,check,healthcheck,new-key,init-env}`."""
 
 from __future__ import annotations
 
@@ -62,6 +62,39 @@ def command_check(_args: argparse.Namespace) -> int:
     return 0
 
 
+def health_check_host(allowed_hosts: list[str]) -> str:
+    """Return a Host header the service accepts: the first allowed host."""
+    if not allowed_hosts:
+        return "localhost"
+    host = allowed_hosts[0]
+    # A wildcard entry such as *.example.com accepts any name under it.
+    return "healthcheck" + host[1:] if host.startswith("*") else host
+
+
+def command_healthcheck(_args: argparse.Namespace) -> int:
+    """Exit 0 if GET /healthz on this machine returns 200, else 1 (for HEALTHCHECK)."""
+    import http.client
+
+    from app.entrypoint import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    connection = http.client.HTTPConnection("127.0.0.1", settings.port, timeout=3)
+    try:
+        connection.request(
+            "GET", "/healthz", headers={"Host": health_check_host(settings.allowed_hosts)}
+        )
+        status = connection.getresponse().status
+    except OSError as exc:
+        print(f"health check failed: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    finally:
+        connection.close()
+    if status != 200:
+        print(f"health check failed: GET /healthz returned {status}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def command_serve(_args: argparse.Namespace) -> int:
     """Start uvicorn with the settings' host, port, workers and proxy trust."""
     import uvicorn
@@ -99,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "check", help="list every setting or route that would stop a production start"
     )
+    commands.add_parser(
+        "healthcheck", help="exit 0 if the server on 127.0.0.1:PORT answers /healthz"
+    )
     commands.add_parser("new-key", help="print a new random API key")
     init_env = commands.add_parser("init-env", help="write a development .env with a new key")
     init_env.add_argument("--path", default=".env", help="file to write (default: .env)")
@@ -107,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "serve": command_serve,
         "check": command_check,
+        "healthcheck": command_healthcheck,
         "new-key": command_new_key,
         "init-env": command_init_env,
     }
