@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         "check", help="list every setting or route that would stop a production start"
     )
     commands.add_parser(
-        "healthcheck", help="exit 0 if the server on 127.0.0.1:PORT answers /healthz"
+        "healthcheck", help="exit 0 if the server on 127.0.0.1:PORT returns 200 for /healthz"
     )
     commands.add_parser("new-key", help="print a new random API key")
     init_env = commands.add_parser("init-env", help="write a development .env with a new key")

@@ -1,8 +1,11 @@
 """Production gate: every unsafe setting or route, reported at once.
 
-`find_problems` is run by `python -m app check` before a deploy and by
-`create_app` at start. In production an error stops the start; a warning is
-logged. Each message names the variable or route and the fix, never a value.
+`find_settings_problems` (the settings rules), `route_problem` (the route
+rules, found by app/security/route_inventory.py) and
+`find_environment_problems` (warnings) are run by `python -m app check`
+before a deploy and by `create_app` at start. In production an error stops
+the start; a warning is logged. Each message names the variable or route
+and the fix, never a value.
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ def create_app(settings: Settings, *, gate: bool = True) -> FastAPI:
     _include_routers(app, auth)
 
     if gate:
-        _refuse_unsafe_start(settings, app)
+        _reject_unsafe_start(settings, app)
 
     # Middleware added last runs first. From the outside in: request id (so
     # every later layer and every response has one), access log, then the
@@ -119,7 +119,7 @@ def find_app_route_problems(app: FastAPI) -> list[Problem]:
     return [route_problem(finding) for finding in findings]
 
 
-def _refuse_unsafe_start(settings: Settings, app: FastAPI) -> None:
+def _reject_unsafe_start(settings: Settings, app: FastAPI) -> None:
     problems = find_app_route_problems(app)
     if settings.is_production:
         problems = [*find_settings_problems(settings), *problems]

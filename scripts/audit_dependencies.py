@@ -4,7 +4,7 @@ Usage: python scripts/audit_dependencies.py requirements/app.txt requirements/de
 
 Exit status: 0 when no known vulnerability is found, and also when the
 vulnerability service could not be reached (the output then starts with
-SKIPPED, so nobody reads it as a pass); 1 when a package has a known
+SKIPPED, so the result is not mistaken for a pass); 1 when a package has a known
 vulnerability; 2 when pip-audit fails for another reason.
 
 pip-audit alone exits 0 with "No known vulnerabilities found" when the

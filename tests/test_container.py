@@ -1,7 +1,7 @@
 """Invariants of the Dockerfile, .dockerignore and compose.yaml, read as text.
 
-No container engine runs on the machines these tests were written on, so
-the image is never built here; these tests check what the build would use.
+These tests never build the image, because a test machine may have no
+container engine. They check the files the build and the stack would use.
 """
 
 from __future__ import annotations
