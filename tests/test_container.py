@@ -74,7 +74,9 @@ def dockerignore_excludes(patterns: list[str], path: str) -> bool:
     for pattern in patterns:
         negated = pattern.startswith("!")
         body = pattern.removeprefix("!").strip("/")
-        regex = re.escape(body).replace(r"\*\*", ".*").replace(r"\*", "[^/]*")
+        # `**/` matches zero or more folders, as in Docker's own matcher.
+        regex = re.escape(body).replace(r"\*\*/", "(.*/)?").replace(r"\*\*", ".*")
+        regex = regex.replace(r"\*", "[^/]*")
         regex = regex.replace(r"\?", "[^/]").replace(r"\[", "[").replace(r"\]", "]")
         parts = path.split("/")
         prefixes = ["/".join(parts[: index + 1]) for index in range(len(parts))]
