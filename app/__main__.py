@@ -1,4 +1,4 @@
-"""Command line: `python -m app {serve,check,new-key,init-env}`."""
+"""Command line: `python -m app {serve,check,healthcheck,new-key,init-env}`."""
 
 from __future__ import annotations
 
@@ -46,19 +46,52 @@ def command_init_env(args: argparse.Namespace) -> int:
 
 
 def command_check(_args: argparse.Namespace) -> int:
-    """Report every problem a production start would have."""
-    from app.checks import find_settings_problems
+    """Print every problem a production start would have; exit 1 on any error."""
+    from app.checks import errors_only
+    from app.entrypoint import find_problems_from_environment
+
+    problems = find_problems_from_environment()
+    for problem in problems:
+        print(problem)
+    errors = errors_only(problems)
+    if errors:
+        print(f"{len(errors)} error(s) would stop a production start.", file=sys.stderr)
+        return 1
+    warnings = len(problems) - len(errors)
+    print(f"No errors found ({warnings} warning(s)).")
+    return 0
+
+
+def health_check_host(allowed_hosts: list[str]) -> str:
+    """Return a Host header the service accepts: the first allowed host."""
+    if not allowed_hosts:
+        return "localhost"
+    host = allowed_hosts[0]
+    # A wildcard entry such as *.example.com accepts any name under it.
+    return "healthcheck" + host[1:] if host.startswith("*") else host
+
+
+def command_healthcheck(_args: argparse.Namespace) -> int:
+    """Exit 0 if GET /healthz on this machine returns 200, else 1 (for HEALTHCHECK)."""
+    import http.client
+
     from app.entrypoint import load_settings_or_exit
 
     settings = load_settings_or_exit()
-    problems = find_settings_problems(settings)
-    for problem in problems:
-        print(problem)
-    errors = [problem for problem in problems if problem.severity == "error"]
-    if errors:
-        print(f"{len(errors)} problem(s) would stop a production start.", file=sys.stderr)
+    connection = http.client.HTTPConnection("127.0.0.1", settings.port, timeout=3)
+    try:
+        connection.request(
+            "GET", "/healthz", headers={"Host": health_check_host(settings.allowed_hosts)}
+        )
+        status = connection.getresponse().status
+    except OSError as exc:
+        print(f"health check failed: {type(exc).__name__}", file=sys.stderr)
         return 1
-    print("No problems found.")
+    finally:
+        connection.close()
+    if status != 200:
+        print(f"health check failed: GET /healthz returned {status}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -96,7 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("serve", help="start the server (settings from the environment and .env)")
-    commands.add_parser("check", help="list every setting that would stop a production start")
+    commands.add_parser(
+        "check", help="list every setting or route that would stop a production start"
+    )
+    commands.add_parser(
+        "healthcheck", help="exit 0 if the server on 127.0.0.1:PORT returns 200 for /healthz"
+    )
     commands.add_parser("new-key", help="print a new random API key")
     init_env = commands.add_parser("init-env", help="write a development .env with a new key")
     init_env.add_argument("--path", default=".env", help="file to write (default: .env)")
@@ -105,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "serve": command_serve,
         "check": command_check,
+        "healthcheck": command_healthcheck,
         "new-key": command_new_key,
         "init-env": command_init_env,
     }

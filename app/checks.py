@@ -1,8 +1,11 @@
 """Production gate: every unsafe setting or route, reported at once.
 
-`find_problems` is run by `python -m app check` before a deploy and by
-`create_app` at start. In production an error stops the start; a warning is
-logged. Each message names the variable or route and the fix, never a value.
+`find_settings_problems` (the settings rules), `route_problem` (the route
+rules, found by app/security/route_inventory.py) and
+`find_environment_problems` (warnings) are run by `python -m app check`
+before a deploy and by `create_app` at start. In production an error stops
+the start; a warning is logged. Each message names the variable or route
+and the fix, never a value.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from app.security.cors import ANY_ORIGIN
+from app.security.route_inventory import DEBUG_ROUTE_REASON, RouteProblem
 from app.settings import Settings
 
 MIN_KEY_LENGTH = 32
@@ -169,7 +173,12 @@ def check_hosts(settings: Settings) -> list[Problem]:
 
 
 def find_settings_problems(settings: Settings) -> list[Problem]:
-    """Return the problems a production start with these settings would have."""
+    """Return the problems a production start with these settings would have.
+
+    Add each new `check_<area>` function here: the server start and
+    `python -m app check` both call this function and nothing else for
+    settings, so a rule added here applies to both.
+    """
     return [
         *check_api_keys(settings),
         *check_docs(settings),
@@ -177,6 +186,39 @@ def find_settings_problems(settings: Settings) -> list[Problem]:
         *check_hosts(settings),
         *check_uploads(settings),
     ]
+
+
+def find_environment_problems(settings: Settings, env_file: Path) -> list[Problem]:
+    """Return warnings about where the settings came from, not their values."""
+    problems: list[Problem] = []
+    if not settings.is_production:
+        problems.append(
+            Problem(
+                "APP_ENV",
+                f"is {settings.app_env}, so the server skips these rules at start; "
+                "unset APP_ENV (production is the default) for a deployment",
+                severity="warning",
+            )
+        )
+    if settings.is_production and env_file.is_file():
+        problems.append(
+            Problem(
+                str(env_file),
+                "a .env file is read in production, where settings should come from the "
+                "platform's environment or secret store; delete the file from the deployment",
+                severity="warning",
+            )
+        )
+    return problems
+
+
+def route_problem(problem: RouteProblem) -> Problem:
+    """Turn a route inventory finding into a start-up problem with its fix."""
+    if problem.reason == DEBUG_ROUTE_REASON:
+        fix = "remove the route from the app, or rename it if it is not a diagnostic route"
+    else:
+        fix = "protect it with the API key or add it to PUBLIC_ROUTES in app/main.py"
+    return Problem(f"route {problem.method} {problem.path}", f"{problem.reason}; {fix}")
 
 
 def errors_only(problems: Iterable[Problem]) -> list[Problem]:

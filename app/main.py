@@ -17,7 +17,13 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.articles import router as articles
 from app.articles.importer import import_router
-from app.checks import Problem, UnsafeConfigurationError, errors_only, find_settings_problems
+from app.checks import (
+    Problem,
+    UnsafeConfigurationError,
+    errors_only,
+    find_settings_problems,
+    route_problem,
+)
 from app.db import Database
 from app.db_errors import install_database_error_handler
 from app.health import ReadinessCheck
@@ -35,7 +41,7 @@ from app.security.errors import (
 )
 from app.security.headers import SecurityHeadersMiddleware
 from app.security.request_id import add_request_id_middleware
-from app.security.route_inventory import RouteProblem, find_route_problems
+from app.security.route_inventory import find_route_problems
 from app.security.temp_files import private_folder, remove_leftover_files
 from app.security.trusted_hosts import TrustedHostsMiddleware
 from app.settings import Settings
@@ -55,15 +61,14 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the service from `settings`, refusing unsafe production settings."""
-    problems = find_settings_problems(settings)
-    if settings.is_production and errors_only(problems):
-        raise UnsafeConfigurationError(errors_only(problems))
-    for problem in problems:
-        if settings.is_production:
-            logger.warning("%s", problem)
+def create_app(settings: Settings, *, gate: bool = True) -> FastAPI:
+    """Build the service from `settings`, refusing unsafe settings and routes.
 
+    The gate raises `UnsafeConfigurationError` listing every error at once:
+    the settings rules in production, the route rules in every environment.
+    `gate=False` builds the app without raising, for `python -m app check`,
+    which reports the same problems itself; the server never passes it.
+    """
     database = Database(settings.sqlalchemy_url)
 
     @asynccontextmanager
@@ -106,11 +111,8 @@ def create_app(settings: Settings) -> FastAPI:
     install_database_error_handler(app)
     _include_routers(app, auth)
 
-    route_problems = find_route_problems(app, auth, PUBLIC_ROUTES, framework_paths=DOCS_PATHS)
-    if route_problems:
-        raise UnsafeConfigurationError(
-            [_route_problem_as_problem(problem) for problem in route_problems]
-        )
+    if gate:
+        _reject_unsafe_start(settings, app)
 
     # Middleware added last runs first. From the outside in:
     # - request id: outermost, so every response below gets exactly one
@@ -167,11 +169,21 @@ def _include_routers(app: FastAPI, auth: APIKeyAuth) -> None:
     )
 
 
-def _route_problem_as_problem(problem: RouteProblem) -> Problem:
-    return Problem(
-        f"route {problem.method} {problem.path}",
-        f"{problem.reason}; protect it with the API key or add it to PUBLIC_ROUTES",
-    )
+def find_app_route_problems(app: FastAPI) -> list[Problem]:
+    """List routes of an app from `create_app` that are unprotected or debug-like."""
+    findings = find_route_problems(app, app.state.auth, PUBLIC_ROUTES, framework_paths=DOCS_PATHS)
+    return [route_problem(finding) for finding in findings]
+
+
+def _reject_unsafe_start(settings: Settings, app: FastAPI) -> None:
+    problems = find_app_route_problems(app)
+    if settings.is_production:
+        problems = [*find_settings_problems(settings), *problems]
+    errors = errors_only(problems)
+    if errors:
+        raise UnsafeConfigurationError(errors)
+    for problem in problems:
+        logger.warning("%s", problem)
 
 
 _app: FastAPI | None = None

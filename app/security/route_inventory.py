@@ -24,7 +24,14 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-__all__ = ["DEBUG_LIKE_PATH", "RouteProblem", "find_route_problems", "is_protected"]
+__all__ = [
+    "DEBUG_LIKE_PATH",
+    "DEBUG_ROUTE_REASON",
+    "UNPROTECTED_ROUTE_REASON",
+    "RouteProblem",
+    "find_route_problems",
+    "is_protected",
+]
 
 # Path segments that name diagnostic or internal routes.
 DEBUG_LIKE_PATH = re.compile(
@@ -32,6 +39,8 @@ DEBUG_LIKE_PATH = re.compile(
     r"|internal|dump|phpinfo|actuator|console|shell|eval|exec|trace|vars)(/|$|\.|_|-)",
     re.IGNORECASE,
 )
+DEBUG_ROUTE_REASON = "path looks like a debug route"
+UNPROTECTED_ROUTE_REASON = "neither protected by the API key nor on the public list"
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ def find_route_problems(
         is_api_route = isinstance(route.original_route, APIRoute)
 
         if DEBUG_LIKE_PATH.search(path):
-            problems.append(RouteProblem(",".join(methods), path, "path looks like a debug route"))
+            problems.append(RouteProblem(",".join(methods), path, DEBUG_ROUTE_REASON))
 
         for method in methods:
             if method == "HEAD":
@@ -97,9 +106,5 @@ def find_route_problems(
                 continue
             if is_api_route and is_protected(route, auth):
                 continue
-            problems.append(
-                RouteProblem(
-                    method, path, "neither protected by the API key nor on the public list"
-                )
-            )
+            problems.append(RouteProblem(method, path, UNPROTECTED_ROUTE_REASON))
     return problems
