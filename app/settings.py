@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     data_dir: Path = Path("data")
     rate_limit_storage_uri: SecretStr = SecretStr("memory://")
+    # Prefix of every key in that storage, so services sharing a Redis do
+    # not share counters.
+    rate_limit_key_prefix: str = Field(default="hardened-api", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
 
     # Proxies whose X-Forwarded-For is trusted; empty trusts none.
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -100,12 +103,15 @@ class Settings(BaseSettings):
     ai_deadline: float = Field(default=45.0, gt=0, le=600)
 
     # Cost controls: limits in the `limits` notation ("10/minute"), and
-    # daily budgets per UTC day (0 turns a budget off).
+    # daily budgets per UTC day (0 turns a budget off): per client, and for
+    # all clients together.
     analyze_rate_limit: str = "10/minute"
     import_rate_limit: str = "5/minute"
     auth_failure_rate_limit: str = "20/minute"
     ai_daily_budget_calls: int = Field(default=200, ge=0)
     ai_daily_budget_tokens: int = Field(default=200_000, ge=0)
+    ai_daily_budget_total_calls: int = Field(default=1000, ge=0)
+    ai_daily_budget_total_tokens: int = Field(default=1_000_000, ge=0)
 
     # Request bodies, in bytes, and the private folder for upload files.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
