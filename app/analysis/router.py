@@ -54,7 +54,7 @@ async def analyze(
     """
     text = body.text if body.text is not None else await _article_text(request, body.article_id)
     if len(text) > settings.ai_max_text_chars:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE)
 
     provider: Provider = request.app.state.ai_provider
     limiter: CostLimiter = request.app.state.cost_limiter
