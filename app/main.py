@@ -71,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await provider.aclose()
+            await cost_limiter.aclose()
             database.dispose()
             logger.info("service stopped")
 

@@ -61,12 +61,12 @@ async def analyze(
     budget: DailyBudget = request.app.state.ai_budget
 
     reserved_tokens = settings.ai_max_tokens + int(len(text) * TOKENS_PER_CHAR) + 1
-    try:
-        async with limiter.storage_guard("analyze"):
+    async with limiter.storage_guard("analyze"):
+        try:
             reservation = await budget.reserve(client_id, tokens=reserved_tokens)
-    except BudgetExceededError as exc:
-        logger.warning("daily budget used up: budget=%s client_id=%s", exc.budget, client_id)
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS) from None
+        except BudgetExceededError as exc:
+            logger.warning("daily budget used up: budget=%s client_id=%s", exc.budget, client_id)
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS) from None
 
     try:
         analysis = await provider.analyze(text)

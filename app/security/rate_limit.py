@@ -54,6 +54,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from redis.asyncio import ConnectionPool
 
 __all__ = [
     "CostLimiter",
@@ -125,7 +126,7 @@ class CostLimiter:
     ) -> None:
         self.auth_failure_limit = parse_limit(auth_failure_limit, "AUTH_FAILURE_RATE_LIMIT")
         self.client_address = client_address or _socket_peer
-        self.storage: Storage = _open_storage(storage_uri, key_prefix)
+        self.storage, self._pool = _open_storage(storage_uri, key_prefix)
         self._strategy = MovingWindowRateLimiter(self.storage)
         self._storage_down = False
 
@@ -143,6 +144,11 @@ class CostLimiter:
     async def _state(self, item: RateLimitItem, allowed: bool, *identifiers: str) -> LimitState:
         stats = await self._strategy.get_window_stats(item, *identifiers)
         return LimitState(allowed, item.amount, stats.remaining, stats.reset_time)
+
+    async def aclose(self) -> None:
+        """Close the storage's connections (call it when the app stops)."""
+        if self._pool is not None:
+            await self._pool.aclose()
 
     async def ping(self) -> None:
         """Raise when the storage does not answer (for a readiness check)."""
@@ -184,24 +190,25 @@ def _socket_peer(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _open_storage(uri: str, key_prefix: str) -> Storage:
+def _open_storage(uri: str, key_prefix: str) -> tuple[Storage, ConnectionPool | None]:
     scheme = uri.split("://", 1)[0]
     storage: object
+    pool: ConnectionPool | None = None
     if scheme == "memory":
         storage = storage_from_string("async+memory://")
     elif scheme in {"redis", "rediss"}:
+        # A pool of our own, so that `aclose` can close its connections.
+        pool = ConnectionPool.from_url(
+            uri, socket_timeout=STORAGE_TIMEOUT, socket_connect_timeout=STORAGE_TIMEOUT
+        )
         storage = storage_from_string(
-            f"async+{uri}",
-            implementation="redispy",
-            key_prefix=key_prefix,
-            socket_timeout=STORAGE_TIMEOUT,
-            socket_connect_timeout=STORAGE_TIMEOUT,
+            f"async+{uri}", implementation="redispy", key_prefix=key_prefix, connection_pool=pool
         )
     else:
         raise ValueError("RATE_LIMIT_STORAGE_URI must start with memory://, redis:// or rediss://")
     # storage_from_string is typed for both the sync and the async storages.
     assert isinstance(storage, Storage)  # noqa: S101
-    return storage
+    return storage, pool
 
 
 def _limiter(request: Request) -> CostLimiter:
