@@ -78,7 +78,9 @@ def test_base_url_with_credentials_is_refused(make_settings: SettingsFactory) ->
 
 
 def test_provider_with_key_starts(make_settings: SettingsFactory) -> None:
-    settings = make_settings(**{**PRODUCTION_SETTINGS, "ai_provider": "openai", "ai_api_key": PROVIDER_KEY})
+    settings = make_settings(
+        **{**PRODUCTION_SETTINGS, "ai_provider": "openai", "ai_api_key": PROVIDER_KEY}
+    )
 
     assert check_ai(settings) == []
     assert create_app(settings).state.settings.ai_provider == "openai"

@@ -11,16 +11,16 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from app.analysis.providers import Provider, UpstreamError, UpstreamTimeoutError
 from app.analysis.schemas import AnalyzeIn, AnalyzeOut
 from app.articles.models import Article
 from app.db import Database
-from app.deps import ClientId, SettingsDep
+from app.deps import ClientId, SettingsDep, cost_limit
 from app.security.budget import BudgetExceededError, DailyBudget
-from app.security.rate_limit import CostLimiter, per_client_limit
+from app.security.rate_limit import CostLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -31,17 +31,9 @@ TOKENS_PER_CHAR = 0.5
 router = APIRouter(prefix="/api", tags=["analysis"])
 
 
-def analyze_rate_limit(request: Request) -> str:
-    limit: str = request.app.state.settings.analyze_rate_limit
-    return limit
-
-
-AnalyzeLimit = Depends(per_client_limit("analyze", analyze_rate_limit))
-
-
 @router.post(
     "/analyze",
-    dependencies=[AnalyzeLimit],
+    dependencies=[cost_limit("analyze", "analyze_rate_limit")],
     responses={429: {"description": "rate limit or daily budget reached"}},
 )
 async def analyze(

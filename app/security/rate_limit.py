@@ -202,7 +202,11 @@ def _open_storage(uri: str, key_prefix: str) -> tuple[Storage, ConnectionPool | 
             uri, socket_timeout=STORAGE_TIMEOUT, socket_connect_timeout=STORAGE_TIMEOUT
         )
         storage = storage_from_string(
-            f"async+{uri}", implementation="redispy", key_prefix=key_prefix, connection_pool=pool
+            f"async+{uri}",
+            implementation="redispy",
+            key_prefix=key_prefix,
+            # limits types options as scalars; the redis-py bridge takes a pool.
+            connection_pool=pool,  # type: ignore[arg-type]
         )
     else:
         raise ValueError("RATE_LIMIT_STORAGE_URI must start with memory://, redis:// or rediss://")

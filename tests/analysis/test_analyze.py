@@ -31,7 +31,11 @@ def test_offline_analysis_of_text(client: TestClient) -> None:
 
 
 def test_offline_analysis_of_article(client: TestClient) -> None:
-    article = {"title": "Purring", "summary": "Cats purr. Cats purr again.", "url": "https://example.com/a"}
+    article = {
+        "title": "Purring",
+        "summary": "Cats purr. Cats purr again.",
+        "url": "https://example.com/a",
+    }
     article_id = client.post("/api/articles", json=article, headers=auth()).json()["id"]
 
     response = client.post("/api/analyze", json={"article_id": article_id}, headers=auth())
@@ -49,7 +53,13 @@ def test_unknown_article_gives_404(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"text": "a", "article_id": 1}, {"text": ""}, {"article_id": 0}, {"text": "a", "extra": 1}],
+    [
+        {},
+        {"text": "a", "article_id": 1},
+        {"text": ""},
+        {"article_id": 0},
+        {"text": "a", "extra": 1},
+    ],
     ids=["neither", "both", "empty-text", "zero-id", "extra-field"],
 )
 def test_invalid_body_gives_422(client: TestClient, body: dict[str, Any]) -> None:

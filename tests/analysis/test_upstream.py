@@ -26,7 +26,9 @@ def upstream() -> Iterator[Upstream]:
         yield server
 
 
-def provider_client(make_client: ClientFactory, base_url: str, provider: str = "openai") -> TestClient:
+def provider_client(
+    make_client: ClientFactory, base_url: str, provider: str = "openai"
+) -> TestClient:
     return make_client(
         ai_provider=provider,
         ai_api_key=PROVIDER_KEY,
@@ -100,7 +102,10 @@ def test_upstream_500_gives_502_without_its_body(
     assert response.status_code == 502
     assert_generic(response.json(), "bad gateway", response.headers["x-request-id"])
     assert_nothing_leaked(response.text, caplog)
-    assert "upstream call failed: provider=openai reason=upstream answered with an error status status=500" in caplog.text
+    assert (
+        "upstream call failed: provider=openai reason=upstream answered with an error status status=500"
+        in caplog.text
+    )
 
 
 def test_unreadable_reply_gives_502(

@@ -29,7 +29,7 @@ class Upstream:
 
 def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return None  # keep test output to the service's own log
 
         def do_POST(self) -> None:

@@ -128,17 +128,17 @@ async def test_route_answers_429_once_the_budget_is_used(
     app = create_app(make_settings(ai_daily_budget_calls=5, analyze_rate_limit="100/minute"))
     transport = httpx.ASGITransport(app=app)
 
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            responses = await asyncio.gather(
-                *(
-                    client.post("/api/analyze", json={"text": "Budget."}, headers=auth())
-                    for _ in range(20)
-                )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
+        responses = await asyncio.gather(
+            *(
+                client.post("/api/analyze", json={"text": "Budget."}, headers=auth())
+                for _ in range(20)
             )
-            other = await client.post(
-                "/api/analyze", json={"text": "Budget."}, headers=auth(BOB_KEY)
-            )
+        )
+        other = await client.post("/api/analyze", json={"text": "Budget."}, headers=auth(BOB_KEY))
 
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200] * 5 + [429] * 15

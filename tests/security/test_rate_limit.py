@@ -164,7 +164,9 @@ def test_forwarded_for_from_untrusted_peer_keeps_the_bucket(
 ) -> None:
     app = create_app(make_settings(auth_failure_rate_limit="2/minute"))
 
-    statuses = _failures_until_429(app, "198.51.100.7", ["203.0.113.1", "203.0.113.2", "203.0.113.3"])
+    statuses = _failures_until_429(
+        app, "198.51.100.7", ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+    )
 
     assert statuses == [401, 401, 429]
 
