@@ -73,7 +73,7 @@ class UpstreamError(Exception):
 
 
 class UpstreamTimeoutError(UpstreamError):
-    """The upstream did not answer in time (504)."""
+    """The upstream timed out (504)."""
 
 
 class Provider(Protocol):
@@ -245,9 +245,7 @@ class HTTPProvider:
         status, body = await self._post(self.payload(text), started)
         elapsed = time.monotonic() - started
         if not 200 <= status < 300:
-            raise UpstreamError(
-                "upstream answered with an error status", status=status, elapsed=elapsed
-            )
+            raise UpstreamError("upstream returned an error status", status=status, elapsed=elapsed)
         try:
             reply_text, tokens = self.reply_text_and_tokens(json.loads(body))
             summary, keywords = _parse_analysis(reply_text)
@@ -277,7 +275,7 @@ class HTTPProvider:
                     return response.status_code, bytes(body)
         except (TimeoutError, httpx.TimeoutException):
             raise UpstreamTimeoutError(
-                "upstream did not answer in time", status=None, elapsed=time.monotonic() - started
+                "upstream timed out", status=None, elapsed=time.monotonic() - started
             ) from None
         except httpx.HTTPError:
             # `from None`: httpx's message names the URL, and the chained

@@ -69,9 +69,9 @@ async def analyze(
         _log_upstream_failure(provider, exc, client_id)
         raise HTTPException(status.HTTP_502_BAD_GATEWAY) from None
 
-    # The call happened and is paid for: a storage failure here must not
-    # turn a good answer into an error, so it is logged and the reserved
-    # tokens stay counted (the safe side).
+    # The call happened and is paid for, so a storage failure here must not
+    # turn a good reply into an error. It is logged, and the reserved tokens
+    # stay counted (the safe side).
     try:
         await budget.settle(reservation, tokens_used=analysis.tokens_used)
     except Exception as exc:

@@ -3,8 +3,8 @@
 Defends against: a bill that rate limits alone do not bound (10 calls a
 minute is 14,400 a day), and parallel requests overshooting a budget that is
 checked first and counted after the call. Each call reserves its calls and
-its worst-case tokens with an atomic increment first; a reservation that
-passes a cap is rolled back and refused, so any number of simultaneous
+its worst-case tokens with an atomic increment first. A reservation that
+passes a cap is rolled back and rejected, so any number of simultaneous
 requests stays within the cap. After the call, unused tokens are given back (or the excess
 charged).
 
@@ -65,7 +65,7 @@ class BudgetCaps:
 
 @dataclass
 class Reservation:
-    """What one call holds: the counter keys and amounts to settle or give back."""
+    """Token counters one call has reserved, to settle after the call."""
 
     tokens_key_amounts: list[tuple[str, int]] = field(default_factory=list)
     reserved_tokens: int = 0
@@ -89,23 +89,23 @@ class DailyBudget:
             ("total_tokens", f"{self._prefix}:{day}:tokens:total", tokens),
         ]
 
-        taken: list[tuple[str, int]] = []
+        reserved_counters: list[tuple[str, int]] = []
         try:
             for name, key, amount in counters:
                 cap: int = getattr(self._caps, name)
                 if cap <= 0:
                     continue
                 value = await self._storage.incr(key, COUNTER_EXPIRY_SECONDS, amount)
-                taken.append((key, amount))
+                reserved_counters.append((key, amount))
                 if value > cap:
                     raise BudgetExceededError(name)
         except BaseException:
             # Give back everything this call took, the counter that passed
-            # its cap included, so a refused call costs no budget.
-            await self._give_back(taken)
+            # its cap included, so a rejected call costs no budget.
+            await self._give_back(reserved_counters)
             raise
 
-        token_keys = [(key, amount) for key, amount in taken if ":tokens:" in key]
+        token_keys = [(key, amount) for key, amount in reserved_counters if ":tokens:" in key]
         return Reservation(token_keys, tokens)
 
     async def settle(self, reservation: Reservation, *, tokens_used: int | None) -> None:
@@ -117,6 +117,6 @@ class DailyBudget:
             # Negative when the call used more than reserved: charged in full.
             await self._give_back([(key, unused) for key, _ in reservation.tokens_key_amounts])
 
-    async def _give_back(self, taken: list[tuple[str, int]]) -> None:
-        for key, amount in taken:
+    async def _give_back(self, reserved_counters: list[tuple[str, int]]) -> None:
+        for key, amount in reserved_counters:
             await self._storage.incr(key, COUNTER_EXPIRY_SECONDS, -amount)

@@ -34,8 +34,8 @@ __all__ = ["TrustedProxies", "client_ip"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-# What a request without a socket peer (an in-process test client, a Unix
-# socket) counts as: one shared bucket, never an unlimited one.
+# The address of a request without a socket peer (an in-process test client,
+# a Unix socket): one shared bucket, never an unlimited one.
 UNKNOWN_CLIENT = "unknown"
 
 

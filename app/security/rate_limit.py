@@ -4,7 +4,7 @@ Defends against: one client, or one leaked key, running up a bill on a paid
 route (authentication stops strangers, not authorised abuse); a stranger
 rotating invalid keys for a fresh quota each time; several workers each
 counting alone (use shared storage such as Redis); and a storage outage
-silently switching the limits off (cost routes answer 503 instead).
+silently switching the limits off (cost routes return 503 instead).
 
 Built on `limits`, the engine under slowapi, as FastAPI dependencies rather
 than slowapi's decorator: the decorator registers limits per function name
@@ -151,18 +151,18 @@ class CostLimiter:
             await self._pool.aclose()
 
     async def ping(self) -> None:
-        """Raise when the storage does not answer (for a readiness check)."""
+        """Raise `ConnectionError` when the storage is unreachable (for a readiness check)."""
         if not await self.storage.check():
-            raise ConnectionError("rate-limit storage did not answer")
+            raise ConnectionError("rate-limit storage did not respond to PING")
 
     @asynccontextmanager
     async def storage_guard(self, route: str) -> AsyncIterator[None]:
         """Turn a storage failure inside the block into 503, logging each outage once.
 
         A cost route whose counters cannot be read must not run unlimited.
-        The first failure is logged with its cause; later ones only when the
-        storage has answered in between, so an outage is not one line per
-        request.
+        The first failure is logged with its cause. Later ones are logged only
+        after the storage has recovered in between, so an outage is not one
+        line per request.
         """
         try:
             yield
@@ -174,7 +174,7 @@ class CostLimiter:
                 # The exception type, not its text: a Redis error can quote
                 # the URL, which may hold a password.
                 logger.error(
-                    "rate-limit storage failed; cost routes answer 503 until it recovers: "
+                    "rate-limit storage failed, cost routes return 503 until it recovers: "
                     "route=%s error=%s",
                     route,
                     type(exc).__name__,
@@ -183,7 +183,7 @@ class CostLimiter:
         else:
             if self._storage_down:
                 self._storage_down = False
-                logger.warning("rate-limit storage answers again: route=%s", route)
+                logger.warning("rate-limit storage recovered: route=%s", route)
 
 
 def _socket_peer(request: Request) -> str:
@@ -229,7 +229,7 @@ def per_client_limit(scope: str, limit: LimitSource) -> Callable[..., Awaitable[
 
     `scope` names the bucket (routes with the same scope share it). The
     route must be behind the API-key dependency: without a client id the
-    dependency answers 500, never an unlimited pass.
+    dependency returns 500, never an unlimited pass.
     """
 
     async def dependency(request: Request, response: Response) -> None:
@@ -253,7 +253,7 @@ def per_client_limit(scope: str, limit: LimitSource) -> Callable[..., Awaitable[
 
 
 async def limit_failed_auth(request: Request) -> AsyncIterator[None]:
-    """Dependency, placed before authentication: a per-address quota of 401s.
+    """Limit the 401s per client address (a dependency placed before authentication).
 
     An address over its quota gets 429 before its key is even looked at, so
     trying a new invalid key each time buys nothing.

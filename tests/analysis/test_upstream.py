@@ -103,7 +103,7 @@ def test_upstream_500_gives_502_without_its_body(
     assert_generic(response.json(), "bad gateway", response.headers["x-request-id"])
     assert_nothing_leaked(response.text, caplog)
     assert (
-        "upstream call failed: provider=openai reason=upstream answered with an error status status=500"
+        "upstream call failed: provider=openai reason=upstream returned an error status status=500"
         in caplog.text
     )
 

@@ -121,7 +121,7 @@ async def test_refused_call_costs_no_budget() -> None:
         await budget_for_bob.reserve("bob", tokens=1)
 
 
-async def test_route_answers_429_once_the_budget_is_used(
+async def test_route_returns_429_after_budget(
     make_settings: SettingsFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="app.analysis.router")

@@ -124,8 +124,8 @@ def test_rotating_invalid_keys_gets_429(make_settings: SettingsFactory) -> None:
             ).status_code
             for _ in range(5)
         ]
-        # Once over the quota, even a valid key from that address is refused,
-        # so the answer does not tell a guessed key from a wrong one.
+        # Once over the quota, even a valid key from that address is rejected,
+        # so the status does not tell a guessed key from a wrong one.
         valid = client.post("/api/analyze", json=TEXT, headers=auth())
 
     assert statuses == [401, 401, 401, 429, 429]
