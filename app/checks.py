@@ -150,6 +150,15 @@ def check_ai(settings: Settings) -> list[Problem]:
                 "and put the provider's key in AI_API_KEY",
             )
         )
+    base_url = urlsplit(settings.ai_base_url or "")
+    if base_url.scheme == "http" and base_url.hostname not in {"127.0.0.1", "::1", "localhost"}:
+        problems.append(
+            Problem(
+                "AI_BASE_URL",
+                "plain http sends the provider key unencrypted over the network; use https",
+                "warning",
+            )
+        )
     if settings.ai_deadline < settings.ai_connect_timeout:
         problems.append(
             Problem(

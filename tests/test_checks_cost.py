@@ -77,6 +77,23 @@ def test_base_url_with_credentials_is_refused(make_settings: SettingsFactory) ->
     assert PROVIDER_KEY not in str(problem)
 
 
+def test_plain_http_base_url_warns(make_settings: SettingsFactory) -> None:
+    settings = make_settings(
+        **{
+            **PRODUCTION_SETTINGS,
+            "ai_provider": "openai",
+            "ai_api_key": PROVIDER_KEY,
+            "ai_base_url": "http://llm.internal/v1",
+        }
+    )
+
+    [problem] = check_ai(settings)
+
+    assert problem.subject == "AI_BASE_URL"
+    assert problem.severity == "warning"
+    assert "use https" in problem.message
+
+
 def test_provider_with_key_starts(make_settings: SettingsFactory) -> None:
     settings = make_settings(
         **{**PRODUCTION_SETTINGS, "ai_provider": "openai", "ai_api_key": PROVIDER_KEY}

@@ -58,7 +58,10 @@ async def analyze(
             reservation = await budget.reserve(client_id, tokens=reserved_tokens)
         except BudgetExceededError as exc:
             logger.warning("daily budget used up: budget=%s client_id=%s", exc.budget, client_id)
-            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS) from None
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from None
 
     try:
         analysis = await provider.analyze(text)

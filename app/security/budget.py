@@ -30,8 +30,9 @@ Wiring into an existing app::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
 __all__ = ["BudgetCaps", "BudgetExceededError", "CounterStorage", "DailyBudget", "Reservation"]
@@ -51,6 +52,13 @@ class BudgetExceededError(Exception):
     def __init__(self, budget: str) -> None:
         self.budget = budget
         super().__init__(f"daily budget {budget} is used up")
+
+    @property
+    def retry_after(self) -> int:
+        """Return the seconds until the budgets start again, at the next UTC midnight."""
+        now = datetime.now(UTC)
+        midnight = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=UTC)
+        return max(1, math.ceil((midnight - now).total_seconds()))
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ refuses addresses over their failure quota and counts each 401 it sees.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -76,6 +77,7 @@ LimitSource = str | Callable[[Request], str]
 STORAGE_TIMEOUT = 1.0
 
 
+@functools.lru_cache(maxsize=64)
 def parse_limit(value: str, variable: str = "limit") -> RateLimitItem:
     """Parse one limit such as `10/minute`; `ValueError` names `variable`."""
     try:

@@ -147,6 +147,7 @@ async def test_route_returns_429_after_budget(
         "error": "too many requests",
         "error_id": refused.headers["x-request-id"],
     }
+    assert 1 <= int(refused.headers["retry-after"]) <= 24 * 3600
     assert other.status_code == 200
     assert "daily budget used up: budget=client_calls client_id=alice" in caplog.text
     assert ALICE_KEY not in caplog.text
