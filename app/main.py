@@ -132,7 +132,7 @@ def _include_routers(app: FastAPI, auth: APIKeyAuth) -> None:
     protected = [Depends(auth)]
     # Routes that cost money: a per-address quota of failed keys first (it
     # must see the 401), then the key. Each route adds its per-client limit
-    # with `per_client_limit` (app/security/rate_limit.py).
+    # with `dependencies=[cost_limit(scope, setting)]` (app/deps.py).
     cost_protected = [Depends(limit_failed_auth), Depends(auth)]
     app.include_router(health_router)
     app.include_router(identity_router, dependencies=protected)

@@ -7,11 +7,11 @@ counting alone (use shared storage such as Redis); and a storage outage
 silently switching the limits off (cost routes return 503 instead).
 
 Built on `limits`, the engine under slowapi, as FastAPI dependencies rather
-than slowapi's decorator: the decorator registers limits per function name
-at import time, needs `request` (and `response`) parameters and the right
-decorator order, and does nothing when those rules are broken. A dependency
-is visible in the route's signature, takes its limit from the app's
-settings at request time, and runs with async storage. slowapi's
+than slowapi's decorator. The decorator registers limits per function name
+at import time and needs a `request` parameter, and placed above the route
+decorator it does nothing, silently. A dependency is visible in the route's
+signature, takes its limit from the app's settings at request time, and
+runs with async storage. slowapi's
 `SlowAPIMiddleware` is not used: it is a BaseHTTPMiddleware.
 
 The limiter is read from `request.app.state.cost_limiter`; the authenticated
@@ -49,13 +49,16 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request, Response, status
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
-from redis.asyncio import ConnectionPool
+
+if TYPE_CHECKING:
+    from redis.asyncio import ConnectionPool
 
 __all__ = [
     "CostLimiter",
@@ -199,6 +202,8 @@ def _open_storage(uri: str, key_prefix: str) -> tuple[Storage, ConnectionPool | 
     if scheme == "memory":
         storage = storage_from_string("async+memory://")
     elif scheme in {"redis", "rediss"}:
+        from redis.asyncio import ConnectionPool  # only needed for Redis storage
+
         # A pool of our own, so that `aclose` can close its connections.
         pool = ConnectionPool.from_url(
             uri, socket_timeout=STORAGE_TIMEOUT, socket_connect_timeout=STORAGE_TIMEOUT
