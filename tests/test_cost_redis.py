@@ -24,13 +24,23 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 TEXT = {"text": "Counted in Redis."}
 
 
-def test_two_workers_share_one_limit(redis_url: str, tmp_path: Path) -> None:
+@pytest.fixture
+def key_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards (no FLUSHDB)."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield prefix
+    with redis.Redis.from_url(redis_url) as connection:
+        for key in connection.scan_iter(match=f"{prefix}*"):
+            connection.delete(key)
+
+
+def test_two_workers_share_one_limit(redis_url: str, key_prefix: str, tmp_path: Path) -> None:
     env = {
         **PRODUCTION_ENV,
         "DATA_DIR": str(tmp_path / "data"),
         "WEB_CONCURRENCY": "2",
         "RATE_LIMIT_STORAGE_URI": redis_url,
-        "RATE_LIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "RATE_LIMIT_KEY_PREFIX": key_prefix,
         "ANALYZE_RATE_LIMIT": "10/minute",
     }
 

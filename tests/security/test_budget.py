@@ -48,6 +48,7 @@ async def storage(request: pytest.FixtureRequest) -> AsyncIterator[CounterStorag
     url = request.getfixturevalue("redis_url")
     limiter = CostLimiter(url, key_prefix=f"test-{uuid.uuid4().hex}")
     yield limiter.storage
+    await limiter.storage.reset()  # deletes this test's prefix only
     await limiter.aclose()
 
 
