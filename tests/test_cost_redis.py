@@ -19,6 +19,8 @@ import tests.test_server as server_tests
 from tests.conftest import ClientFactory
 from tests.helpers import ALICE_KEY, PRODUCTION_ENV, auth, free_port
 
+# The outage tests start a redis-server of their own and need only the
+# binary; the two-worker test needs TEST_REDIS_URL.
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 TEXT = {"text": "Counted in Redis."}
@@ -87,7 +89,7 @@ def own_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def test_redis_down_fails_closed(
-    redis_url: str, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="app")
     port = free_port()
@@ -122,7 +124,7 @@ def test_redis_down_fails_closed(
 
 
 def test_redis_back_ends_the_outage(
-    redis_url: str, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="app")
     port = free_port()
