@@ -7,7 +7,7 @@ and add it to `build_provider`.
 
 Every upstream call has a connect timeout, a read timeout (between bytes)
 and an overall deadline, so an upstream that trickles bytes cannot hold a
-request open; `max_tokens` is always sent. The key travels only in a
+request open. `max_tokens` is always sent. The key travels only in a
 request header. Failures become `UpstreamError` or `UpstreamTimeoutError`, whose
 text is fixed: neither the key nor any byte of the upstream's reply can
 reach a response or a log line through them.

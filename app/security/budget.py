@@ -23,7 +23,7 @@ Wiring into an existing app::
     try:
         reservation = await budget.reserve(client_id, tokens=max_tokens + prompt_tokens)
     except BudgetExceededError as exc:
-        raise HTTPException(429) from None   # exc.budget says which one
+        raise HTTPException(429) from None   # exc.budget names the cap
     reply = await call_upstream(...)
     await budget.settle(reservation, tokens_used=reply.tokens)
 """

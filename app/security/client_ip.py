@@ -1,10 +1,10 @@
 """The client's IP address, trusting X-Forwarded-For only from listed proxies.
 
 Defends against: a client choosing its own rate-limit bucket by sending
-`X-Forwarded-For`. The address is the socket peer; only when the peer is a
-listed proxy is `X-Forwarded-For` read, from the right, skipping every
-listed proxy, so the first address no trusted proxy vouches for is the
-client. When every address is a trusted proxy, the leftmost one counts.
+`X-Forwarded-For`. The address is the socket peer. Only when the peer is a
+listed proxy is `X-Forwarded-For` read: from the right, skipping every
+listed proxy, the first other address is the client. When every address is
+a trusted proxy, the leftmost one counts.
 
 This is the rule uvicorn's `--proxy-headers` applies. The app applies it
 itself so that the same rule holds under any server. Under uvicorn with
