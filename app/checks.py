@@ -15,8 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
+from app.security.client_ip import TrustedProxies
 from app.security.cors import ANY_ORIGIN
+from app.security.rate_limit import parse_limit
 from app.security.route_inventory import DEBUG_ROUTE_REASON, RouteProblem
 from app.settings import Settings
 
@@ -172,6 +175,103 @@ def check_hosts(settings: Settings) -> list[Problem]:
     return []
 
 
+def check_ai(settings: Settings) -> list[Problem]:
+    provider = settings.ai_provider
+    if provider is None:
+        return [
+            Problem(
+                "AI_PROVIDER",
+                "no AI provider is named; set AI_PROVIDER to anthropic or openai (with "
+                "AI_API_KEY), or to offline with AI_ALLOW_OFFLINE_IN_PRODUCTION=true",
+            )
+        ]
+
+    problems: list[Problem] = []
+    if provider == "offline" and not settings.ai_allow_offline_in_production:
+        problems.append(
+            Problem(
+                "AI_PROVIDER",
+                "the offline analyser answers instead of a real model; set AI_PROVIDER to "
+                "anthropic or openai, or set AI_ALLOW_OFFLINE_IN_PRODUCTION=true to keep it",
+            )
+        )
+    api_key = settings.ai_api_key.get_secret_value() if settings.ai_api_key else ""
+    if provider != "offline" and not api_key:
+        problems.append(
+            Problem(
+                "AI_API_KEY",
+                f"AI_PROVIDER={provider} needs a key; set AI_API_KEY to the provider's key",
+            )
+        )
+    if settings.ai_base_url and urlsplit(settings.ai_base_url).password is not None:
+        problems.append(
+            Problem(
+                "AI_BASE_URL",
+                "the URL holds credentials, which end up in logs and errors; remove them "
+                "and put the provider's key in AI_API_KEY",
+            )
+        )
+    base_url = urlsplit(settings.ai_base_url or "")
+    if base_url.scheme == "http" and base_url.hostname not in {"127.0.0.1", "::1", "localhost"}:
+        problems.append(
+            Problem(
+                "AI_BASE_URL",
+                "plain http sends the provider key unencrypted over the network; use https",
+                "warning",
+            )
+        )
+    if settings.ai_deadline < settings.ai_connect_timeout:
+        problems.append(
+            Problem(
+                "AI_DEADLINE",
+                "the deadline is shorter than AI_CONNECT_TIMEOUT; raise AI_DEADLINE",
+                "warning",
+            )
+        )
+    return problems
+
+
+def check_rate_limits(settings: Settings) -> list[Problem]:
+    problems: list[Problem] = []
+    for variable, value in (
+        ("ANALYZE_RATE_LIMIT", settings.analyze_rate_limit),
+        ("IMPORT_RATE_LIMIT", settings.import_rate_limit),
+        ("AUTH_FAILURE_RATE_LIMIT", settings.auth_failure_rate_limit),
+    ):
+        try:
+            parse_limit(value, variable)
+        except ValueError as exc:
+            problems.append(Problem(variable, str(exc)))
+
+    scheme = urlsplit(settings.rate_limit_storage_uri.get_secret_value()).scheme
+    if scheme not in {"memory", "redis", "rediss"}:
+        problems.append(
+            Problem(
+                "RATE_LIMIT_STORAGE_URI",
+                "must start with memory://, redis:// or rediss://",
+            )
+        )
+    if scheme == "memory" and settings.web_concurrency > 1:
+        problems.append(
+            Problem(
+                "RATE_LIMIT_STORAGE_URI",
+                "memory:// with WEB_CONCURRENCY above 1 lets each worker count alone, which "
+                "multiplies every limit and budget; set RATE_LIMIT_STORAGE_URI to redis://...",
+            )
+        )
+
+    try:
+        TrustedProxies.parse(settings.forwarded_allow_ips)
+    except ValueError as exc:
+        problems.append(
+            Problem(
+                "FORWARDED_ALLOW_IPS",
+                f"{exc}; list only the IPs or CIDRs of your own proxies",
+            )
+        )
+    return problems
+
+
 def find_settings_problems(settings: Settings) -> list[Problem]:
     """Return the problems a production start with these settings would have.
 
@@ -185,6 +285,8 @@ def find_settings_problems(settings: Settings) -> list[Problem]:
         *check_cors(settings),
         *check_hosts(settings),
         *check_uploads(settings),
+        *check_ai(settings),
+        *check_rate_limits(settings),
     ]
 
 

@@ -1,15 +1,16 @@
-"""Dependencies shared by the routers: settings, database session, client id."""
+"""Dependencies shared by the routers: settings, database session, client id, cost limits."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.security.rate_limit import per_client_limit
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,22 @@ def get_client_id(request: Request) -> str:
         logger.error("route %s requests a client id but is not protected", request.url.path)
         raise HTTPException(500)
     return client_id
+
+
+def cost_limit(scope: str, setting: str) -> Any:
+    """Return `Depends(...)` for a per-client limit read from the setting named `setting`.
+
+    For a route that costs money: `dependencies=[cost_limit("import",
+    "import_rate_limit")]`, on a router that `create_app` includes behind
+    `limit_failed_auth` and the API key. Routes with the same `scope` share
+    one bucket per client.
+    """
+
+    def limit_of(request: Request) -> str:
+        value: str = getattr(request.app.state.settings, setting)
+        return value
+
+    return Depends(per_client_limit(scope, limit_of))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -15,6 +15,8 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from app.analysis import router as analysis
+from app.analysis.providers import build_provider
 from app.articles import router as articles
 from app.articles.importer import import_router
 from app.checks import (
@@ -32,6 +34,8 @@ from app.health import public_router as health_router
 from app.security.access_log import AccessLogMiddleware
 from app.security.api_key import APIKeyAuth
 from app.security.body_limit import add_body_limit
+from app.security.budget import BudgetCaps, DailyBudget
+from app.security.client_ip import TrustedProxies, client_ip
 from app.security.cors import CORSAllowlistMiddleware
 from app.security.errors import (
     ERROR_RESPONSES,
@@ -40,6 +44,7 @@ from app.security.errors import (
     install_error_handlers,
 )
 from app.security.headers import SecurityHeadersMiddleware
+from app.security.rate_limit import CostLimiter, limit_failed_auth, parse_limit
 from app.security.request_id import add_request_id_middleware
 from app.security.route_inventory import find_route_problems
 from app.security.temp_files import private_folder, remove_leftover_files
@@ -70,19 +75,25 @@ def create_app(settings: Settings, *, gate: bool = True) -> FastAPI:
     which reports the same problems itself; the server never passes it.
     """
     database = Database(settings.sqlalchemy_url)
+    cost_limiter = _build_cost_limiter(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(database.create_schema)
         # Files a killed process left behind hold user data; remove them
         # before serving.
         upload_folder = private_folder(settings.upload_tmp_dir)
         removed = remove_leftover_files(upload_folder)
         logger.info("upload folder ready: removed %d leftover file(s)", removed)
-        logger.info("service started: env=%s", settings.app_env)
+        # One HTTP client for the app's lifetime, closed with it.
+        provider = build_provider(settings)
+        app.state.ai_provider = provider
+        logger.info("service started: env=%s ai_provider=%s", settings.app_env, provider.name)
         try:
             yield
         finally:
+            await provider.aclose()
+            await cost_limiter.aclose()
             database.dispose()
             logger.info("service stopped")
 
@@ -100,11 +111,25 @@ def create_app(settings: Settings, *, gate: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.auth = auth
+    app.state.cost_limiter = cost_limiter
+    app.state.ai_budget = DailyBudget(
+        cost_limiter.storage,
+        BudgetCaps(
+            client_calls=settings.ai_daily_budget_calls,
+            client_tokens=settings.ai_daily_budget_tokens,
+            total_calls=settings.ai_daily_budget_total_calls,
+            total_tokens=settings.ai_daily_budget_total_tokens,
+        ),
+        prefix="ai-budget",
+    )
 
     async def database_ready() -> None:
         await run_in_threadpool(app.state.database.ping)
 
-    readiness_checks: dict[str, ReadinessCheck] = {"database": database_ready}
+    readiness_checks: dict[str, ReadinessCheck] = {
+        "database": database_ready,
+        "rate_limit_storage": cost_limiter.ping,
+    }
     app.state.readiness_checks = readiness_checks
 
     install_error_handlers(app)
@@ -151,6 +176,10 @@ def _include_routers(app: FastAPI, auth: APIKeyAuth) -> None:
         **ERROR_RESPONSES,
         401: {"model": ErrorBody, "description": "Missing or invalid API key"},
     }
+    # Routes that cost money: a per-address quota of failed keys first (it
+    # must see the 401), then the key. Each route adds its per-client limit
+    # with `dependencies=[cost_limit(scope, setting)]` (app/deps.py).
+    cost_protected = [Depends(limit_failed_auth), Depends(auth)]
 
     app.include_router(health_router, responses=public_errors)
     app.include_router(identity_router, dependencies=protected, responses=protected_errors)
@@ -163,9 +192,23 @@ def _include_routers(app: FastAPI, auth: APIKeyAuth) -> None:
     # The one route whose body may exceed MAX_BODY_BYTES.
     app.include_router(
         import_router,
-        dependencies=protected,
+        dependencies=cost_protected,
         responses=protected_errors,
         max_body_size=settings.max_upload_bytes,
+    )
+    app.include_router(analysis.router, dependencies=cost_protected, responses=protected_errors)
+
+
+def _build_cost_limiter(settings: Settings) -> CostLimiter:
+    """Build the shared limiter; invalid limit strings fail here, at start."""
+    parse_limit(settings.analyze_rate_limit, "ANALYZE_RATE_LIMIT")
+    parse_limit(settings.import_rate_limit, "IMPORT_RATE_LIMIT")
+    proxies = TrustedProxies.parse(settings.forwarded_allow_ips)
+    return CostLimiter(
+        settings.rate_limit_storage_uri.get_secret_value(),
+        auth_failure_limit=settings.auth_failure_rate_limit,
+        client_address=lambda request: client_ip(request.scope, proxies),
+        key_prefix=settings.rate_limit_key_prefix,
     )
 
 

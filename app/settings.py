@@ -27,7 +27,9 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.security.api_key import APIKeyEntry, parse_api_keys
+from app.security.client_ip import TrustedProxies
 from app.security.cors import ANY_ORIGIN, parse_allowed_origins
+from app.security.rate_limit import parse_limit
 from app.security.trusted_hosts import parse_allowed_hosts
 
 Environment = Literal["production", "development", "test"]
@@ -95,6 +97,9 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     data_dir: Path = Path("data")
     rate_limit_storage_uri: SecretStr = SecretStr("memory://")
+    # Prefix of every key in that storage, so services sharing a Redis do
+    # not share counters.
+    rate_limit_key_prefix: str = Field(default="hardened-api", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
 
     # Proxies whose X-Forwarded-For is trusted; empty trusts none.
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -114,12 +119,15 @@ class Settings(BaseSettings):
     ai_deadline: float = Field(default=45.0, gt=0, le=600)
 
     # Cost controls: limits in the `limits` notation ("10/minute"), and
-    # daily budgets per UTC day (0 turns a budget off).
+    # daily budgets per UTC day (0 turns a budget off): per client, and for
+    # all clients together.
     analyze_rate_limit: str = "10/minute"
     import_rate_limit: str = "5/minute"
     auth_failure_rate_limit: str = "20/minute"
     ai_daily_budget_calls: int = Field(default=200, ge=0)
     ai_daily_budget_tokens: int = Field(default=200_000, ge=0)
+    ai_daily_budget_total_calls: int = Field(default=1000, ge=0)
+    ai_daily_budget_total_tokens: int = Field(default=1_000_000, ge=0)
 
     # Request bodies, in bytes, and the private folder for upload files.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
@@ -197,6 +205,23 @@ class Settings(BaseSettings):
     @classmethod
     def _check_hosts(cls, value: list[str]) -> list[str]:
         return parse_allowed_hosts(value)
+
+    @field_validator("analyze_rate_limit", "import_rate_limit", "auth_failure_rate_limit")
+    @classmethod
+    def _check_limit(cls, value: str) -> str:
+        # Checked here, in every environment, so the limiter built from
+        # these values at start cannot fail on them.
+        parse_limit(value, "the value")
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        try:
+            TrustedProxies.parse(value)
+        except ValueError as error:
+            raise ValueError(f"{error}; list only the IPs or CIDRs of your own proxies") from None
+        return value
 
     @property
     def is_production(self) -> bool:

@@ -37,7 +37,7 @@ from app.articles.spreadsheet import (
     detect_kind,
     read_rows,
 )
-from app.deps import ClientId, SessionDep, SettingsDep
+from app.deps import ClientId, SessionDep, SettingsDep, cost_limit
 from app.security.temp_files import temporary_file
 from app.settings import Settings
 
@@ -84,8 +84,9 @@ ArticleWriterDep = Annotated[ArticleWriter, Depends(get_article_writer)]
 
 @import_router.post(
     "/import",
-    # TODO: add the per-client IMPORT_RATE_LIMIT dependency to this list.
-    dependencies=[],
+    # Importing costs CPU and storage, so each client has a quota of its own
+    # (IMPORT_RATE_LIMIT), shared by all workers through the limit storage.
+    dependencies=[cost_limit("import", "import_rate_limit")],
     # The body is read by hand (see the module docstring), so its schema is
     # declared here for the OpenAPI document.
     openapi_extra={

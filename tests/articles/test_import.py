@@ -20,7 +20,7 @@ from app.main import create_app
 from app.security.temp_files import FILE_PREFIX
 from tests.articles.spreadsheets import csv_bytes, replace_part, xlsx_bytes, zip_bomb
 from tests.conftest import ClientFactory, SettingsFactory
-from tests.helpers import PRODUCTION_SETTINGS, auth
+from tests.helpers import BOB_KEY, PRODUCTION_SETTINGS, auth
 
 IMPORT = "/api/articles/import"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,9 +31,13 @@ def upload_dir(tmp_path: Path) -> Path:
     return tmp_path / "uploads"
 
 
+# Most tests here send more imports than the default per-client quota.
+HIGH_IMPORT_LIMIT = {"import_rate_limit": "10000/minute"}
+
+
 @pytest.fixture
 def client(make_client: ClientFactory, upload_dir: Path) -> TestClient:
-    return make_client(upload_tmp_dir=upload_dir)
+    return make_client(**HIGH_IMPORT_LIMIT, upload_tmp_dir=upload_dir)
 
 
 def _upload(client: TestClient, content: bytes, filename: str = "articles.xlsx") -> httpx2.Response:
@@ -220,7 +224,7 @@ def test_zip_bomb_is_422(client: TestClient, upload_dir: Path) -> None:
 
 
 def test_rows_over_bound_is_422(make_client: ClientFactory, upload_dir: Path) -> None:
-    client = make_client(upload_tmp_dir=upload_dir, import_max_rows=2)
+    client = make_client(**HIGH_IMPORT_LIMIT, upload_tmp_dir=upload_dir, import_max_rows=2)
     rows = [(f"T{i}", "", f"https://example.com/{i}") for i in range(3)]
 
     _assert_generic(_upload(client, xlsx_bytes(*rows)), 422, "invalid request")
@@ -266,7 +270,7 @@ def test_import_without_key_is_401(client: TestClient, upload_dir: Path) -> None
 
 
 def test_import_over_upload_limit_is_413(make_client: ClientFactory, upload_dir: Path) -> None:
-    client = make_client(upload_tmp_dir=upload_dir, max_upload_bytes=64 * 1024)
+    client = make_client(**HIGH_IMPORT_LIMIT, upload_tmp_dir=upload_dir, max_upload_bytes=64 * 1024)
     content = csv_bytes(*[("T", "S" * 1000, "https://example.com/a")] * 80)
 
     _assert_generic(_upload(client, content, "a.csv"), 413, "request body too large")
@@ -276,7 +280,7 @@ def test_import_over_upload_limit_is_413(make_client: ClientFactory, upload_dir:
 def test_chunked_import_over_upload_limit_is_413(
     make_client: ClientFactory, upload_dir: Path
 ) -> None:
-    client = make_client(upload_tmp_dir=upload_dir, max_upload_bytes=64 * 1024)
+    client = make_client(**HIGH_IMPORT_LIMIT, upload_tmp_dir=upload_dir, max_upload_bytes=64 * 1024)
     boundary = "b0undary"
 
     def body() -> Iterator[bytes]:
@@ -299,7 +303,7 @@ def test_chunked_import_over_upload_limit_is_413(
 
 
 def test_import_may_exceed_general_body_limit(make_client: ClientFactory, upload_dir: Path) -> None:
-    client = make_client(upload_tmp_dir=upload_dir, max_body_bytes=1024)
+    client = make_client(**HIGH_IMPORT_LIMIT, upload_tmp_dir=upload_dir, max_body_bytes=1024)
     content = csv_bytes(*[(f"T{i}", "S" * 100, "https://example.com/a") for i in range(20)])
     assert len(content) > 1024
 
@@ -330,6 +334,22 @@ def test_fifty_concurrent_imports(client: TestClient, upload_dir: Path) -> None:
     _assert_empty(upload_dir)
 
 
+def test_import_is_rate_limited_per_client(make_client: ClientFactory, upload_dir: Path) -> None:
+    client = make_client(upload_tmp_dir=upload_dir, import_rate_limit="2/minute")
+    valid = csv_bytes(("Valid", "", "https://example.com/v"))
+
+    statuses = [_upload(client, valid, "a.csv").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    refused = _upload(client, valid, "a.csv")
+    assert refused.json()["error"] == "too many requests"
+    assert int(refused.headers["retry-after"]) > 0
+
+    other = client.post(IMPORT, files={"file": ("a.csv", valid, "text/csv")}, headers=auth(BOB_KEY))
+    assert other.status_code == 200
+    assert client.get("/api/articles").json()["total"] == 3
+    _assert_empty(upload_dir)
+
+
 def test_upload_folder_is_private(client: TestClient, upload_dir: Path) -> None:
     assert stat.S_IMODE(upload_dir.stat().st_mode) == 0o700
     _assert_empty(upload_dir)
@@ -344,7 +364,7 @@ def test_start_removes_leftover_files(
     leftover.write_bytes(b"user data from a killed process")
 
     with caplog.at_level(logging.INFO, logger="app.main"):
-        make_client(upload_tmp_dir=upload_dir)
+        make_client(**HIGH_IMPORT_LIMIT, upload_tmp_dir=upload_dir)
 
     assert "upload folder ready: removed 1 leftover file(s)" in caplog.messages
     _assert_empty(upload_dir)
@@ -355,7 +375,7 @@ def test_start_refuses_folder_open_to_others(make_client: ClientFactory, upload_
     os.chmod(upload_dir, 0o755)  # noqa: S103  # the unsafe mode this test refuses
 
     with pytest.raises(PermissionError, match="open to other users"):
-        make_client(upload_tmp_dir=upload_dir)
+        make_client(**HIGH_IMPORT_LIMIT, upload_tmp_dir=upload_dir)
 
 
 @pytest.mark.parametrize("folder", ["/tmp", "/var/tmp/"])  # noqa: S108  # the folders refused
