@@ -27,6 +27,7 @@ from app.security.errors import ErrorBoundaryMiddleware, install_error_handlers
 from app.security.request_id import add_request_id_middleware
 from app.security.route_inventory import RouteProblem, find_route_problems
 from app.settings import Settings
+from app.web import router as web
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/readyz"),
         ("GET", "/api/articles"),
         ("GET", "/api/articles/{article_id}"),
+        ("GET", "/"),
+        ("GET", "/static/app.js"),
+        ("GET", "/static/app.css"),
     }
 )
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
@@ -109,6 +113,7 @@ def _include_routers(app: FastAPI, auth: APIKeyAuth) -> None:
     app.include_router(identity_router, dependencies=protected)
     app.include_router(articles.public_router)
     app.include_router(articles.protected_router, dependencies=protected)
+    app.include_router(web.router)
 
 
 def _route_problem_as_problem(problem: RouteProblem) -> Problem:
