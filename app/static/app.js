@@ -20,10 +20,10 @@ const LINK_PROTOCOLS = new Set(["http:", "https:"]);
  * Return the normalised address if `value` is an absolute http(s) URL, else null.
  *
  * `new URL` without a base throws on relative and protocol-relative input.
- * The parser removes tabs, newlines and leading spaces or control characters
- * and lowercases the scheme before `protocol` is read, so every spelling of
- * a script scheme (mixed case, split by a tab or a newline, indented) ends
- * up as one protocol that is not in LINK_PROTOCOLS.
+ * Before `protocol` is read, the parser removes tabs, newlines and leading
+ * spaces or control characters, and it lowercases the scheme. So every
+ * spelling of a script scheme (mixed case, split by a tab, indented) ends
+ * up as one protocol, which is not in LINK_PROTOCOLS.
  */
 export function safeHttpUrl(value) {
   if (typeof value !== "string") {
@@ -38,7 +38,7 @@ export function safeHttpUrl(value) {
   return LINK_PROTOCOLS.has(url.protocol) ? url.href : null;
 }
 
-/** Create an element with optional class and text; the text is never parsed. */
+/** Create an element with an optional class and text. The text is never parsed. */
 function element(tag, { className, text } = {}) {
   const node = document.createElement(tag);
   if (className) {

@@ -15,12 +15,14 @@ from fastapi.responses import FileResponse
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
-# Only the service's own script, style and API calls; no inline script or
-# style and no eval, so stored markup that reached the DOM could not run.
+# The page may load only the service's own script and style and call only
+# its own API. Inline script, inline style and eval are not allowed, so
+# stored markup that reached the DOM could still not run.
 # require-trusted-types-for makes Chromium reject any plain string assigned
-# to an HTML or script sink (innerHTML, document.write, script.src), and
+# to an HTML or script sink (innerHTML, document.write, script.src).
 # `trusted-types 'none'` forbids creating a policy that would turn strings
-# into trusted values. The page needs neither: it builds DOM nodes.
+# into trusted values. The page needs no such policy because it builds DOM
+# nodes.
 PAGE_CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",

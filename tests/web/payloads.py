@@ -1,7 +1,7 @@
 """Stored script payloads for the page tests, and the articles built from them.
 
 Every payload that could run sets its own global, `window.__xss_<where>`, and
-most also call `alert`, so a test sees both a flag and a dialog if one ran.
+most also call `alert`, so a test can detect both a flag and a dialog.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def _store(server: Server, articles: list[dict[str, str]]) -> list[int]:
 
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server whose database holds the hostile articles from `payloads.py`."""
+    """A server whose database contains the hostile articles from `payloads.py`."""
     _require_chromium()
     with _start_server(tmp_path_factory.mktemp("hostile")) as server:
         _store(
@@ -338,16 +338,27 @@ HTML_ASSIGNMENT = """() => {
 }"""
 
 
-def test_html_string_assignment_rejected(hostile_server: Server, session: PageSession) -> None:
-    session.open(hostile_server.url)
-
+def assert_html_assignment_rejected(session: PageSession) -> None:
     error = session.page.evaluate(HTML_ASSIGNMENT)
 
     assert error is not None
     assert error.startswith("TypeError: ")
     assert "TrustedHTML" in error
     assert_no_payload_ran(session)
+
+
+def test_html_string_assignment_rejected(hostile_server: Server, session: PageSession) -> None:
+    session.open(hostile_server.url)
+
+    assert_html_assignment_rejected(session)
     assert session.page.is_visible("#articles")
+
+
+@pytest.mark.xfail(strict=True, reason="without the policy the browser parses the string")
+def test_page_without_policy_rejects_assignment(session: PageSession) -> None:
+    session.page.set_content('<ol id="articles"></ol>')
+
+    assert_html_assignment_rejected(session)
 
 
 FAULTY_RENDER = """(articles) => {
@@ -360,7 +371,7 @@ FAULTY_RENDER = """(articles) => {
 
 @pytest.mark.xfail(strict=True, reason="the faulty pattern renders stored text as markup")
 def test_faulty_render_runs_nothing(session: PageSession) -> None:
-    # The audit's pattern, on a page without the policy: the same articles
+    # The faulty pattern, on a page without the policy: the stored articles
     # pasted into template literals and assigned as HTML.
     session.page.set_content('<ol id="articles"></ol>')
     articles = [{"title": a.title, "summary": a.summary, "url": a.url} for a in hostile_articles()]
@@ -452,8 +463,8 @@ def test_form_asks_for_key_first(plain_server: Server, session: PageSession) -> 
 @pytest.fixture
 def analyze_server(plain_server: Server) -> Server:
     """The plain server, or a skip (before any browser starts) while /api/analyze is missing."""
-    # Without a key, an existing route answers 401; a missing one 404, or
-    # 405 if a route of another method shares the path.
+    # Without a key, an existing route returns 401. A missing one returns
+    # 404, or 405 if a route of another method shares the path.
     status = httpx.post(f"{plain_server.url}/api/analyze", json={"text": "probe"}).status_code
     if status in {404, 405}:
         pytest.skip("POST /api/analyze does not exist yet in this build (the server returns 404)")

@@ -1,8 +1,8 @@
 """The static files use no API that parses a string as markup or code.
 
-A scan of the text, so it also catches a use in a comment or a string: the
-rule is that these names do not appear at all, which keeps the check simple
-and leaves nothing to argue about in review.
+The scan reads the plain text, so it also flags a name in a comment or a
+string. The rule is that these names do not appear at all, because that
+check is simple and leaves nothing to argue about in review.
 """
 
 from __future__ import annotations
