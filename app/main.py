@@ -50,6 +50,7 @@ from app.security.route_inventory import find_route_problems
 from app.security.temp_files import private_folder, remove_leftover_files
 from app.security.trusted_hosts import TrustedHostsMiddleware
 from app.settings import Settings
+from app.web import router as web
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/readyz"),
         ("GET", "/api/articles"),
         ("GET", "/api/articles/{article_id}"),
+        ("GET", "/"),
+        ("GET", "/static/app.js"),
+        ("GET", "/static/app.css"),
     }
 )
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
@@ -197,6 +201,8 @@ def _include_routers(app: FastAPI, auth: APIKeyAuth) -> None:
         max_body_size=settings.max_upload_bytes,
     )
     app.include_router(analysis.router, dependencies=cost_protected, responses=protected_errors)
+    # The page sets its own headers, and errors on it are the same generic body.
+    app.include_router(web.router)
 
 
 def _build_cost_limiter(settings: Settings) -> CostLimiter:
