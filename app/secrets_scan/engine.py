@@ -1,0 +1,111 @@
+"""Run detect-secrets' detectors, and the ones in detectors.py, over text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.core.scan import _process_line_based_plugins
+from detect_secrets.settings import get_plugins, transient_settings
+
+from . import detectors
+
+# IP addresses are not credentials, and docs and tests name public ones.
+_DISABLED_PLUGINS = frozenset({"IPPublicDetector"})
+_OWN_PLUGINS = (
+    detectors.AnthropicKeyDetector,
+    detectors.GoogleAPIKeyDetector,
+    detectors.OpenAIProjectKeyDetector,
+    detectors.GitHubFineGrainedTokenDetector,
+)
+
+# Filters that only read the line or the secret. The heuristics drop
+# template values, `$VARIABLE`s, UUIDs and the like; the allowlist filter
+# honours the inline `pragma: allowlist secret` marker. The verification
+# filter is left out on purpose: it would send each secret to its provider.
+_FILTERS = (
+    "detect_secrets.filters.allowlist.is_line_allowlisted",
+    "detect_secrets.filters.heuristic.is_sequential_string",
+    "detect_secrets.filters.heuristic.is_potential_uuid",
+    "detect_secrets.filters.heuristic.is_likely_id_string",
+    "detect_secrets.filters.heuristic.is_templated_secret",
+    "detect_secrets.filters.heuristic.is_prefixed_with_dollar_sign",
+    "detect_secrets.filters.heuristic.is_indirect_reference",
+    "detect_secrets.filters.heuristic.is_not_alphanumeric_string",
+)
+
+
+@dataclass(frozen=True)
+class RawFinding:
+    """A secret found in one text, before it is masked; never leaves this package."""
+
+    line: int
+    detector: str
+    value: str
+    secret_hash: str
+
+
+def _plugin_config() -> list[dict[str, str]]:
+    builtin = [
+        {"name": plugin.__name__}
+        for plugin in get_mapping_from_secret_type_to_class().values()
+        if plugin.__name__ not in _DISABLED_PLUGINS and plugin not in _OWN_PLUGINS
+    ]
+    # detect-secrets imports custom plugins from a file path, not a module name.
+    own_path = f"file://{Path(detectors.__file__).resolve()}"
+    own = [{"name": plugin.__name__, "path": own_path} for plugin in _OWN_PLUGINS]
+    return builtin + own
+
+
+@contextmanager
+def detect_secrets_configured() -> Iterator[None]:
+    """Configure detect-secrets' global settings for one scan, and restore them after."""
+    config = {
+        "plugins_used": _plugin_config(),
+        "filters_used": [{"path": path} for path in _FILTERS],
+    }
+    with transient_settings(config):
+        # detect-secrets caches the plugin classes it found; the cache must
+        # see the custom plugin paths just configured, and forget them after.
+        get_mapping_from_secret_type_to_class.cache_clear()
+        get_plugins.cache_clear()
+        try:
+            yield
+        finally:
+            get_mapping_from_secret_type_to_class.cache_clear()
+            get_plugins.cache_clear()
+
+
+def scan_text(path: str, text: str) -> list[RawFinding]:
+    """Return the secrets in `text`; `path` lets detectors and filters use the file type.
+
+    Call inside `detect_secrets_configured()`.
+    """
+    lines = list(enumerate(text.splitlines(), start=1))
+    # NOTE: _process_line_based_plugins is private in detect-secrets 1.5 (the
+    # lock file pins it); the public scan_file reads only files on disk, and
+    # history blobs are not on disk.
+    found = _process_line_based_plugins(lines, filename=path)
+    # A key often matches a format detector and a high-entropy detector at
+    # once; the format's name tells the reader more, so one line keeps one.
+    best: dict[tuple[int, str], RawFinding] = {}
+    for secret in found:
+        if secret.secret_value is None:
+            continue
+        finding = RawFinding(
+            line=secret.line_number,
+            detector=secret.type,
+            value=secret.secret_value,
+            secret_hash=secret.secret_hash,
+        )
+        key = (finding.line, finding.secret_hash)
+        if key not in best or _is_entropy_detector(best[key].detector):
+            best[key] = finding
+    return sorted(best.values(), key=lambda finding: (finding.line, finding.detector))
+
+
+def _is_entropy_detector(name: str) -> bool:
+    return "High Entropy" in name
