@@ -93,18 +93,21 @@ def command_serve(_args: argparse.Namespace) -> int:
 
 def command_scan_secrets(args: argparse.Namespace) -> int:
     """Print every secret found, masked; exit 1 when any is found, 2 when the scan fails."""
-    from app.secrets_scan import AllowlistError, GitError, scan_history, scan_staged
-    from app.secrets_scan import scan_working_tree
-
-    if args.history:
-        scope, scan = "history", scan_history
-    elif args.staged:
-        scope, scan = "staged changes", scan_staged
-    else:
-        scope, scan = "working tree", scan_working_tree
+    from app.secrets_scan import (
+        AllowlistError,
+        GitError,
+        scan_history,
+        scan_staged,
+        scan_working_tree,
+    )
 
     try:
-        findings = scan(args.path)
+        if args.history:
+            scope, findings = "history", scan_history(args.path)
+        elif args.staged:
+            scope, findings = "staged changes", scan_staged(args.path)
+        else:
+            scope, findings = "working tree", scan_working_tree(args.path)
     except (GitError, AllowlistError) as exc:
         print(f"scan-secrets: {exc}", file=sys.stderr)
         return 2

@@ -11,31 +11,31 @@ import re
 
 from detect_secrets.plugins.base import RegexBasedDetector
 
-# A key character of the URL-safe base64 alphabet these providers use.
-_TOKEN_CHAR = r"[A-Za-z0-9_\-]"
-_NOT_TOKEN_BEFORE = rf"(?<!{_TOKEN_CHAR})"
-_NOT_TOKEN_AFTER = rf"(?!{_TOKEN_CHAR})"
+# A character of the URL-safe base64 alphabet these providers use for keys.
+_BASE64URL_CHAR = r"[A-Za-z0-9_\-]"
+_NOT_TOKEN_BEFORE = rf"(?<!{_BASE64URL_CHAR})"
+_NOT_TOKEN_AFTER = rf"(?!{_BASE64URL_CHAR})"
 
 
-class AnthropicKeyDetector(RegexBasedDetector):  # type: ignore[misc]  # detect-secrets is untyped
+class AnthropicKeyDetector(RegexBasedDetector):
     """Anthropic API and admin keys: `sk-ant-<kind><2 digits>-` and about 95 characters."""
 
     secret_type = "Anthropic API Key"  # pragma: allowlist secret (a detector name)
     denylist = (
         re.compile(
-            rf"{_NOT_TOKEN_BEFORE}sk-ant-[a-z]{{2,10}}[0-9]{{2}}-{_TOKEN_CHAR}{{80,}}{_NOT_TOKEN_AFTER}"
+            rf"{_NOT_TOKEN_BEFORE}sk-ant-[a-z]{{2,10}}[0-9]{{2}}-{_BASE64URL_CHAR}{{80,}}{_NOT_TOKEN_AFTER}"
         ),
     )
 
 
-class GoogleAPIKeyDetector(RegexBasedDetector):  # type: ignore[misc]  # detect-secrets is untyped
+class GoogleAPIKeyDetector(RegexBasedDetector):
     """Google Cloud and Firebase API keys: `AIza` and exactly 35 more characters."""
 
     secret_type = "Google API Key"  # pragma: allowlist secret (a detector name)
-    denylist = (re.compile(rf"{_NOT_TOKEN_BEFORE}AIza{_TOKEN_CHAR}{{35}}{_NOT_TOKEN_AFTER}"),)
+    denylist = (re.compile(rf"{_NOT_TOKEN_BEFORE}AIza{_BASE64URL_CHAR}{{35}}{_NOT_TOKEN_AFTER}"),)
 
 
-class OpenAIProjectKeyDetector(RegexBasedDetector):  # type: ignore[misc]  # detect-secrets is untyped
+class OpenAIProjectKeyDetector(RegexBasedDetector):
     """OpenAI project, service-account and admin keys (`sk-proj-`, `sk-svcacct-`, `sk-admin-`).
 
     detect-secrets' own OpenAI detector wants 20 letters or digits on each
@@ -46,12 +46,12 @@ class OpenAIProjectKeyDetector(RegexBasedDetector):  # type: ignore[misc]  # det
     secret_type = "OpenAI Project Key"  # pragma: allowlist secret (a detector name)
     denylist = (
         re.compile(
-            rf"{_NOT_TOKEN_BEFORE}sk-(?:proj|svcacct|admin)-{_TOKEN_CHAR}{{40,}}{_NOT_TOKEN_AFTER}"
+            rf"{_NOT_TOKEN_BEFORE}sk-(?:proj|svcacct|admin)-{_BASE64URL_CHAR}{{40,}}{_NOT_TOKEN_AFTER}"
         ),
     )
 
 
-class GitHubFineGrainedTokenDetector(RegexBasedDetector):  # type: ignore[misc]  # detect-secrets is untyped
+class GitHubFineGrainedTokenDetector(RegexBasedDetector):
     """GitHub fine-grained personal access tokens: `github_pat_`, 22 and 59 characters.
 
     detect-secrets covers the classic `ghp_`, `gho_`, `ghu_`, `ghs_` and

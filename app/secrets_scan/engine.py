@@ -38,6 +38,12 @@ _FILTERS = (
 )
 
 
+# Detectors that match any long random or keyword-assigned value, not a format.
+_GENERIC_DETECTORS = frozenset(
+    {"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"}
+)
+
+
 @dataclass(frozen=True)
 class RawFinding:
     """A secret found in one text, before it is masked; never leaves this package."""
@@ -49,10 +55,11 @@ class RawFinding:
 
 
 def _plugin_config() -> list[dict[str, str]]:
+    builtin_names = [plugin.__name__ for plugin in get_mapping_from_secret_type_to_class().values()]
     builtin = [
-        {"name": plugin.__name__}
-        for plugin in get_mapping_from_secret_type_to_class().values()
-        if plugin.__name__ not in _DISABLED_PLUGINS and plugin not in _OWN_PLUGINS
+        {"name": name}
+        for name in builtin_names
+        if name not in _DISABLED_PLUGINS and name not in {p.__name__ for p in _OWN_PLUGINS}
     ]
     # detect-secrets imports custom plugins from a file path, not a module name.
     own_path = f"file://{Path(detectors.__file__).resolve()}"
@@ -89,8 +96,8 @@ def scan_text(path: str, text: str) -> list[RawFinding]:
     # lock file pins it); the public scan_file reads only files on disk, and
     # history blobs are not on disk.
     found = _process_line_based_plugins(lines, filename=path)
-    # A key often matches a format detector and a high-entropy detector at
-    # once; the format's name tells the reader more, so one line keeps one.
+    # A key often matches a format detector and a generic one at once; the
+    # format's name tells the reader more, so each value on a line is kept once.
     best: dict[tuple[int, str], RawFinding] = {}
     for secret in found:
         if secret.secret_value is None:
@@ -102,10 +109,11 @@ def scan_text(path: str, text: str) -> list[RawFinding]:
             secret_hash=secret.secret_hash,
         )
         key = (finding.line, finding.secret_hash)
-        if key not in best or _is_entropy_detector(best[key].detector):
+        if key not in best or _rank(finding) < _rank(best[key]):
             best[key] = finding
     return sorted(best.values(), key=lambda finding: (finding.line, finding.detector))
 
 
-def _is_entropy_detector(name: str) -> bool:
-    return "High Entropy" in name
+def _rank(finding: RawFinding) -> tuple[bool, str]:
+    # Format detectors first; the name breaks ties so the output is stable.
+    return finding.detector in _GENERIC_DETECTORS, finding.detector
