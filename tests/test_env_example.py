@@ -26,7 +26,7 @@ def secret_setting_names() -> set[str]:
     return {
         name.upper()
         for name, field in Settings.model_fields.items()
-        # API_KEYS is parsed into entries, not a SecretStr, but holds keys.
+        # API_KEYS is parsed into entries, not a SecretStr, but contains keys.
         if SecretStr in (field.annotation, *get_args(field.annotation)) or name == "api_keys"
     }
 

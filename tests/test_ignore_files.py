@@ -47,7 +47,7 @@ def is_ignored(repository: Repository, ignore_file: str, path: str) -> bool:
         shutil.copy(PROJECT / ".gitignore", repository.path / ".gitignore")
         args = ["check-ignore", "--no-index", "--quiet", path]
     else:
-        # NOTE: git's matcher stands in for Docker's here. The two read the
+        # NOTE: git's matcher is used in place of Docker's here. The two read the
         # `**/`-prefixed patterns of .dockerignore alike; Docker differs for a
         # bare `*.key`, which it matches only at the top of the context.
         args = ["-c", f"core.excludesFile={PROJECT / ignore_file}"]

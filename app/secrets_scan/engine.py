@@ -92,12 +92,12 @@ def scan_text(path: str, text: str) -> list[RawFinding]:
     Call inside `detect_secrets_configured()`.
     """
     lines = list(enumerate(text.splitlines(), start=1))
-    # NOTE: _process_line_based_plugins is private in detect-secrets 1.5 (the
-    # lock file pins it); the public scan_file reads only files on disk, and
-    # history blobs are not on disk.
+    # NOTE: _process_line_based_plugins is private in detect-secrets 1.5, and
+    # the lock file pins that version. The public scan_file reads only files
+    # on disk, which history blobs are not.
     found = _process_line_based_plugins(lines, filename=path)
-    # A key often matches a format detector and a generic one at once; the
-    # format's name tells the reader more, so each value on a line is kept once.
+    # A key often matches a format detector and a generic one at once. Each
+    # value on a line is kept once, under the more specific detector name.
     best: dict[tuple[int, str], RawFinding] = {}
     for secret in found:
         if secret.secret_value is None:

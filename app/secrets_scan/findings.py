@@ -1,4 +1,4 @@
-"""What a scan reports: where a secret is, which detector found it, never the secret."""
+"""Scan results: where each secret is and which detector found it, never the secret itself."""
 
 from __future__ import annotations
 

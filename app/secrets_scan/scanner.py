@@ -87,7 +87,7 @@ def scan_history(path: Path | str = ".", revisions: Sequence[str] = ("--all",)) 
     """Return the secrets in every blob of every commit reachable from any ref.
 
     `revisions` narrows the scan with `git rev-list` arguments, `("HEAD",)`
-    for one branch, say. A secret is reported once per file, with the first commit that contains
+    for one branch, for example. A secret is reported once per file, with the first commit that contains
     it, even when later commits delete it: a deleted key can still be read
     from history. This is the function `python -m app scan-secrets
     --history` prints.
@@ -96,7 +96,7 @@ def scan_history(path: Path | str = ".", revisions: Sequence[str] = ("--all",)) 
     findings = _scan_blobs(root, history_blobs(root, revisions))
 
     # Blobs come parents first, so the first finding of a secret in a file
-    # is the commit that introduced it; later versions of the file repeat it.
+    # names the commit that introduced it. Later versions repeat it.
     unique: list[Finding] = []
     reported: set[tuple[str, str]] = set()
     for finding in findings:
