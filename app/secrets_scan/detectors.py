@@ -39,7 +39,7 @@ class OpenAIProjectKeyDetector(RegexBasedDetector):
     """OpenAI project, service-account and admin keys (`sk-proj-`, `sk-svcacct-`, `sk-admin-`).
 
     detect-secrets' own OpenAI detector wants 20 letters or digits on each
-    side of the `T3BlbkFJ` marker; the current keys put `-` and `_` there,
+    side of the `T3BlbkFJ` marker. The current keys put `-` and `_` there,
     so most of them slip past it.
     """
 

@@ -87,8 +87,8 @@ def history_blobs(root: Path, revisions: Sequence[str] = ("--all",)) -> list[Blo
     so content that only a merge introduced is included.
     """
     # NOTE: objects reachable only through a tag that points at a tree or a
-    # blob, and unreachable objects (reflog, dangling), are not scanned; a
-    # clone of the repository does not receive the latter either.
+    # blob are not scanned. Unreachable objects (reflog, dangling) are not
+    # scanned either, and a clone does not receive them.
     commits = _git(root, "rev-list", "--topo-order", "--reverse", *revisions, "--")
     if not commits.strip():
         return []
@@ -120,7 +120,7 @@ def _parse_raw_diff(output: bytes) -> Iterator[tuple[str | None, str, str]]:
     """Yield (commit, path, new blob id) from `git diff-tree -z` or `diff-index -z` output.
 
     Entries are `:<modes> <old id> <new id> <status>` then the path; in
-    diff-tree's `--stdin` output, a commit id stands before its entries.
+    diff-tree's `--stdin` output, a commit id comes before its entries.
     """
     fields = output.split(b"\0")
     commit: str | None = None
@@ -131,7 +131,7 @@ def _parse_raw_diff(output: bytes) -> Iterator[tuple[str | None, str, str]]:
         if not field:
             continue
         if not field.startswith(":"):
-            commit = field.strip()
+            commit = field.split()[0]
             continue
         path = fields[index].decode("utf-8", "replace")
         index += 1
