@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
@@ -86,28 +87,75 @@ def detect_secrets_configured() -> Iterator[None]:
             get_plugins.cache_clear()
 
 
-def scan_text(path: str, text: str) -> list[RawFinding]:
+# (file extension, previous line, line) -> what detect-secrets found on such a
+# line, numbered 0. The extension picks detect-secrets' per-language rules,
+# and the previous line may carry a `pragma: allowlist nextline` marker.
+LineCache = dict[tuple[str, str, str], tuple[RawFinding, ...]]
+
+
+def scan_text(path: str, text: str, cache: LineCache | None = None) -> list[RawFinding]:
     """Return the secrets in `text`; `path` lets detectors and filters use the file type.
 
+    With a `cache`, lines already scanned in the same context are not
+    scanned again: the versions of a file in history repeat most lines.
     Call inside `detect_secrets_configured()`.
     """
-    lines = list(enumerate(text.splitlines(), start=1))
+    lines = text.splitlines()
+    if cache is None:
+        return _keep_specific(_run_detectors(path, list(enumerate(lines, start=1))))
+
+    extension = os.path.splitext(path)[1]
+    keys = [
+        (extension, lines[index - 1] if index else "", line) for index, line in enumerate(lines)
+    ]
+
+    # Scan only the lines not in the cache, each after its previous line so
+    # that an allowlist marker there still applies. Findings on such context
+    # lines are dropped; the cache or the line's own scan covers them.
+    selected: list[tuple[int, str]] = []
+    line_index: dict[int, int] = {}
+    for index, key in enumerate(keys):
+        if key in cache:
+            continue
+        if index > 0 and (not selected or line_index.get(len(selected)) != index - 1):
+            selected.append((len(selected) + 1, lines[index - 1]))
+        selected.append((len(selected) + 1, lines[index]))
+        line_index[len(selected)] = index
+
+    fresh: dict[int, list[RawFinding]] = {index: [] for index in line_index.values()}
+    for finding in _run_detectors(path, selected):
+        if finding.line in line_index:
+            fresh[line_index[finding.line]].append(replace(finding, line=0))
+    for index, found in fresh.items():
+        cache[keys[index]] = tuple(found)
+
+    results = [
+        replace(finding, line=index + 1) for index, key in enumerate(keys) for finding in cache[key]
+    ]
+    return _keep_specific(results)
+
+
+def _run_detectors(path: str, lines: list[tuple[int, str]]) -> list[RawFinding]:
     # NOTE: _process_line_based_plugins is private in detect-secrets 1.5, and
     # the lock file pins that version. The public scan_file reads only files
     # on disk, which history blobs are not.
-    found = _process_line_based_plugins(lines, filename=path)
-    # A key often matches a format detector and a generic one at once. Each
-    # value on a line is kept once, under the more specific detector name.
-    best: dict[tuple[int, str], RawFinding] = {}
-    for secret in found:
-        if secret.secret_value is None:
-            continue
-        finding = RawFinding(
+    return [
+        RawFinding(
             line=secret.line_number,
             detector=secret.type,
             value=secret.secret_value,
             secret_hash=secret.secret_hash,
         )
+        for secret in _process_line_based_plugins(lines, filename=path)
+        if secret.secret_value is not None
+    ]
+
+
+def _keep_specific(findings: list[RawFinding]) -> list[RawFinding]:
+    # A key often matches a format detector and a generic one at once. Each
+    # value on a line is kept once, under the more specific detector name.
+    best: dict[tuple[int, str], RawFinding] = {}
+    for finding in findings:
         key = (finding.line, finding.secret_hash)
         if key not in best or _rank(finding) < _rank(best[key]):
             best[key] = finding

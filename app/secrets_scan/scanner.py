@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .allowlist import is_allowlisted, load_allowlist
-from .engine import detect_secrets_configured, scan_text
+from .engine import LineCache, detect_secrets_configured, scan_text
 from .findings import Finding, mask
 from .git import Blob, blob_reader, history_blobs, repository_root, staged_blobs
 from .git import working_tree_paths as list_working_tree_paths
@@ -27,7 +27,9 @@ def _decode_text(content: bytes) -> str | None:
     return content.decode("utf-8", errors="replace")
 
 
-def _findings_in(path: str, content: bytes, commit: str | None = None) -> list[Finding]:
+def _findings_in(
+    path: str, content: bytes, commit: str | None = None, cache: LineCache | None = None
+) -> list[Finding]:
     if len(content) > MAX_FILE_BYTES:
         logger.warning(
             "skipped %s (%d bytes, over %d)%s",
@@ -49,7 +51,7 @@ def _findings_in(path: str, content: bytes, commit: str | None = None) -> list[F
             secret_hash=raw.secret_hash,
             commit=commit,
         )
-        for raw in scan_text(path, text)
+        for raw in scan_text(path, text, cache)
     ]
 
 
@@ -110,7 +112,9 @@ def scan_history(path: Path | str = ".", revisions: Sequence[str] = ("--all",)) 
 
 def _scan_blobs(root: Path, blobs: list[Blob]) -> list[Finding]:
     findings: list[Finding] = []
+    cache: LineCache = {}
     with detect_secrets_configured(), blob_reader(root) as reader:
         for blob in blobs:
-            findings.extend(_findings_in(blob.path, reader.read(blob.object_id), blob.commit))
+            content = reader.read(blob.object_id)
+            findings.extend(_findings_in(blob.path, content, blob.commit, cache))
     return findings
