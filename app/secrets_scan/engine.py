@@ -70,7 +70,11 @@ def _plugin_config() -> list[dict[str, str]]:
 
 @contextmanager
 def detect_secrets_configured() -> Iterator[None]:
-    """Configure detect-secrets' global settings for one scan, and restore them after."""
+    """Configure detect-secrets' global settings for one scan, and restore them after.
+
+    detect-secrets keeps its settings in one global object, so two scans must
+    not run at once in one process (in two threads, say).
+    """
     config = {
         "plugins_used": _plugin_config(),
         "filters_used": [{"path": path} for path in _FILTERS],
