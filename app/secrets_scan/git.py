@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO
 
 GIT_TIMEOUT_SECONDS = 300
+READ_CHUNK_BYTES = 1024 * 1024
 
 
 class GitError(RuntimeError):
@@ -149,16 +150,29 @@ class BlobReader:
         self._stdin = stdin
         self._stdout = stdout
 
-    def read(self, object_id: str) -> bytes:
+    def read(self, object_id: str, max_bytes: int) -> tuple[int, bytes | None]:
+        """Return a blob's size, and its content unless it is larger than `max_bytes`."""
         self._stdin.write(object_id.encode() + b"\n")
         self._stdin.flush()
         header = self._stdout.readline().decode().split()
         if len(header) != 3:
             raise GitError(f"git cat-file could not read object {object_id}")
         size = int(header[2])
+
+        # Each object is followed by a newline. An oversized one is read in
+        # chunks and dropped, so it never sits in memory whole.
+        if size > max_bytes:
+            remaining = size + 1
+            while remaining:
+                chunk = self._stdout.read(min(remaining, READ_CHUNK_BYTES))
+                if not chunk:
+                    raise GitError(f"git cat-file stopped while reading object {object_id}")
+                remaining -= len(chunk)
+            return size, None
+
         content = self._stdout.read(size)
-        self._stdout.read(1)  # the newline after each object
-        return content
+        self._stdout.read(1)
+        return size, content
 
 
 @contextmanager

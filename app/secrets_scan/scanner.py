@@ -27,18 +27,19 @@ def _decode_text(content: bytes) -> str | None:
     return content.decode("utf-8", errors="replace")
 
 
+def _log_too_large(path: str, size: int, commit: str | None = None) -> None:
+    logger.warning(
+        "skipped %s (%d bytes, over %d)%s",
+        path,
+        size,
+        MAX_FILE_BYTES,
+        f" in commit {commit}" if commit else "",
+    )
+
+
 def _findings_in(
     path: str, content: bytes, commit: str | None = None, cache: LineCache | None = None
 ) -> list[Finding]:
-    if len(content) > MAX_FILE_BYTES:
-        logger.warning(
-            "skipped %s (%d bytes, over %d)%s",
-            path,
-            len(content),
-            MAX_FILE_BYTES,
-            f" in commit {commit}" if commit else "",
-        )
-        return []
     text = _decode_text(content)
     if text is None:
         return []
@@ -75,6 +76,10 @@ def scan_working_tree(path: Path | str = ".") -> list[Finding]:
             # may sit outside the repository.
             if file.is_symlink() or not file.is_file():
                 continue
+            size = file.stat().st_size
+            if size > MAX_FILE_BYTES:
+                _log_too_large(name, size)
+                continue
             findings.extend(_findings_in(name, file.read_bytes()))
     return _without_allowlisted(root, findings)
 
@@ -92,7 +97,8 @@ def scan_history(path: Path | str = ".", revisions: Sequence[str] = ("--all",)) 
     for one branch, for example. A secret is reported once per file, with the first commit that contains
     it, even when later commits delete it: a deleted key can still be read
     from history. This is the function `python -m app scan-secrets
-    --history` prints.
+    --history` prints. Raises GitError when `path` is not in a git work tree
+    or git fails, and AllowlistError on an invalid allowlist line.
     """
     root = repository_root(Path(path))
     findings = _scan_blobs(root, history_blobs(root, revisions))
@@ -115,6 +121,9 @@ def _scan_blobs(root: Path, blobs: list[Blob]) -> list[Finding]:
     cache: LineCache = {}
     with detect_secrets_configured(), blob_reader(root) as reader:
         for blob in blobs:
-            content = reader.read(blob.object_id)
+            size, content = reader.read(blob.object_id, MAX_FILE_BYTES)
+            if content is None:
+                _log_too_large(blob.path, size, blob.commit)
+                continue
             findings.extend(_findings_in(blob.path, content, blob.commit, cache))
     return findings

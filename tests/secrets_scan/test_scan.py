@@ -17,6 +17,7 @@ from app.secrets_scan import (
     scan_staged,
     scan_working_tree,
 )
+from app.secrets_scan.scanner import MAX_FILE_BYTES
 from tests.secrets_scan.keys import Repository, anthropic_key, aws_access_key_id, google_key
 from tests.test_cli import run_app
 
@@ -136,6 +137,23 @@ def test_untracked_file_is_scanned(repository: Repository) -> None:
     repository.write("scratch.py", f'KEY = "{google_key()}"\n')
 
     assert [f.path for f in scan_working_tree(repository.path)] == ["scratch.py"]
+
+
+def test_oversized_file_is_skipped_with_warning(
+    repository: Repository, caplog: pytest.LogCaptureFixture
+) -> None:
+    dump = f"-- {google_key()}\n" + "x" * MAX_FILE_BYTES
+    repository.write("a-dump.sql", dump)
+    repository.write("b-settings.py", f'KEY = "{google_key()}"\n')
+    commit = repository.commit("Add a dump and settings")
+
+    findings = scan_history(repository.path)
+
+    # The blob read after the skipped one is still read whole and in step.
+    assert [(f.path, f.line) for f in findings] == [("b-settings.py", 1)]
+    assert caplog.messages == [
+        f"skipped a-dump.sql ({len(dump)} bytes, over {MAX_FILE_BYTES}) in commit {commit}"
+    ]
 
 
 def test_allowlist_file_drops_history_finding(
