@@ -1,4 +1,4 @@
-"""Command line: `python -m app {serve,check,healthcheck,new-key,init-env}`."""
+"""Command line: `python -m app {serve,check,healthcheck,new-key,init-env,scan-secrets}`."""
 
 from __future__ import annotations
 
@@ -124,6 +124,42 @@ def command_serve(_args: argparse.Namespace) -> int:
     return 0
 
 
+def command_scan_secrets(args: argparse.Namespace) -> int:
+    """Print every secret found, masked; exit 1 when any is found, 2 when the scan fails."""
+    from app.secrets_scan import (
+        AllowlistError,
+        GitError,
+        scan_history,
+        scan_staged,
+        scan_working_tree,
+    )
+
+    try:
+        if args.history:
+            scope, findings = "history", scan_history(args.path)
+        elif args.staged:
+            scope, findings = "staged changes", scan_staged(args.path)
+        else:
+            scope, findings = "working tree", scan_working_tree(args.path)
+    except (GitError, AllowlistError) as exc:
+        print(f"scan-secrets: {exc}", file=sys.stderr)
+        return 2
+
+    for finding in findings:
+        print(finding)
+    if findings:
+        print(
+            f"{len(findings)} possible secret(s) in the {scope}. Treat a real key as leaked: "
+            "rotate it first (docs/secret-in-git-history.md). For a false positive, add "
+            "'# pragma: allowlist secret' to its line, or its hash, path and reason to "
+            ".secrets-allowlist.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"No secrets found in the {scope}.", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +174,21 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("new-key", help="print a new random API key")
     init_env = commands.add_parser("init-env", help="write a development .env with a new key")
     init_env.add_argument("--path", default=".env", help="file to write (default: .env)")
+    scan = commands.add_parser(
+        "scan-secrets", help="find keys and other secrets in a git repository (masked)"
+    )
+    scan.add_argument(
+        "path", nargs="?", default=".", help="a folder in the repository (default: .)"
+    )
+    scope = scan.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--staged", action="store_true", help="scan the changes staged for the next commit"
+    )
+    scope.add_argument(
+        "--history",
+        action="store_true",
+        help="scan every file version in every commit reachable from a branch or tag",
+    )
 
     args = parser.parse_args(argv)
     handlers = {
@@ -146,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         "healthcheck": command_healthcheck,
         "new-key": command_new_key,
         "init-env": command_init_env,
+        "scan-secrets": command_scan_secrets,
     }
     return handlers[args.command](args)
 
