@@ -1,4 +1,4 @@
-"""Command line: `python -m app {serve,check,new-key,init-env}`."""
+"""Command line: `python -m app {serve,check,new-key,init-env,audit}`."""
 
 from __future__ import annotations
 
@@ -62,6 +62,13 @@ def command_check(_args: argparse.Namespace) -> int:
     return 0
 
 
+def command_audit(args: argparse.Namespace) -> int:
+    """Look for the eight faults in another project's folder."""
+    from app.audit import command_audit as audit
+
+    return audit(args.path)
+
+
 def command_serve(_args: argparse.Namespace) -> int:
     """Start uvicorn with the settings' host, port, workers and proxy trust."""
     import uvicorn
@@ -100,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("new-key", help="print a new random API key")
     init_env = commands.add_parser("init-env", help="write a development .env with a new key")
     init_env.add_argument("--path", default=".env", help="file to write (default: .env)")
+    audit = commands.add_parser(
+        "audit", help="look for the eight faults in a project's folder (exit 1 on findings)"
+    )
+    audit.add_argument("path", help="root folder of the project to scan")
 
     args = parser.parse_args(argv)
     handlers = {
@@ -107,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         "check": command_check,
         "new-key": command_new_key,
         "init-env": command_init_env,
+        "audit": command_audit,
     }
     return handlers[args.command](args)
 
