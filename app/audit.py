@@ -28,9 +28,9 @@ RULES_DIR = TEMPLATE_ROOT / "rules"
 DOCS_DIR = TEMPLATE_ROOT / "docs"
 SEMGREP_IN_TEMPLATE = TEMPLATE_ROOT / ".venv-semgrep" / "bin" / "semgrep"
 
-# Seconds for one Semgrep run; a large monorepo may need the variable.
+# Seconds allowed for one Semgrep run. A large monorepo may need a higher value.
 SEMGREP_TIMEOUT = float(os.environ.get("SEMGREP_TIMEOUT", "600"))
-# --metrics=off and no registry rules: the scan sends nothing anywhere.
+# --metrics=off, and rules from a local folder only, so Semgrep sends no data out.
 SEMGREP_OPTIONS = ("--metrics=off", "--disable-version-check", "--json", "--quiet")
 
 HISTORY_FAULT = "A key left in git history"
@@ -42,7 +42,7 @@ EXIT_ERROR = 2
 
 
 class AuditError(Exception):
-    """A scan could not run; the message says which and what to do."""
+    """A scan could not run. The message names the scan and what to do next."""
 
 
 @dataclass(frozen=True, order=True)
