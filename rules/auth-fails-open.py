@@ -48,6 +48,24 @@ def check_wrapped(x_api_key: str = Header("")) -> None:
             raise HTTPException(401)
 
 
+def check_early_return(x_api_key: str = Header("")) -> None:
+    # ruleid: auth-fails-open
+    if not API_KEY:
+        return  # authentication turned off
+    if not hmac.compare_digest(x_api_key.encode(), API_KEY.encode()):
+        raise HTTPException(401)
+
+
+def check_early_return_settings(settings, x_api_key: str = Header("")) -> bool:
+    # ruleid: auth-fails-open
+    if settings.api_key is None:
+        return True
+    # ruleid: secret-compared-with-equality
+    if x_api_key == settings.api_key:
+        return True
+    raise HTTPException(401)
+
+
 def check_equality_only(x_api_key: str = Header("")) -> None:
     if not API_KEY:
         raise HTTPException(500)
