@@ -144,33 +144,66 @@ def _relative(path: Path, target: Path) -> str:
         return str(path)
 
 
-def scan_history(target: Path) -> list[AuditFinding] | None:
-    """Return the keys found in `target`'s git history, or None when the scan is not installed.
+@dataclass(frozen=True)
+class HistoryScan:
+    """What the history secret scan found, or `skipped`: why it did not run."""
 
-    The scan is `app.secrets_scan.scan_history(root: Path)`, which returns
-    findings with `path`, `line`, `detector` and `commit` attributes.
+    findings: list[AuditFinding]
+    skipped: str | None = None
+
+
+def scan_history(target: Path) -> HistoryScan:
+    """Scan every commit of the repository that contains `target` for keys.
+
+    The scan is `app.secrets_scan.scan_history(path)`, which returns findings
+    with `path`, `line`, `detector` and `commit` attributes and raises its
+    package's `GitError` or `AllowlistError`; those become `AuditError`.
     """
     try:
         module = importlib.import_module("app.secrets_scan")
     except ImportError:
-        return None
+        module = None
     scan = getattr(module, "scan_history", None)
     if scan is None:
-        return None
+        return HistoryScan([], "not available in this copy of the template")
+    if not _in_git_work_tree(target):
+        return HistoryScan([], f"skipped, because {target} is not in a git work tree")
 
-    findings = []
-    for found in scan(target):
-        findings.append(
-            AuditFinding(
-                path=str(found.path),
-                line=int(found.line),
-                fault=HISTORY_FAULT,
-                rule=f"history: {found.detector}",
-                docs=HISTORY_DOCS,
-                commit=found.commit,
-            )
+    scan_errors = tuple(
+        getattr(module, name) for name in ("GitError", "AllowlistError") if hasattr(module, name)
+    )
+    try:
+        found = scan(target)
+    except scan_errors as exc:
+        raise AuditError(f"the history secret scan failed: {exc}") from exc
+
+    findings = [
+        AuditFinding(
+            path=str(item.path),
+            line=int(item.line),
+            fault=HISTORY_FAULT,
+            rule=f"history: {item.detector}",
+            docs=HISTORY_DOCS,
+            commit=item.commit,
         )
-    return sorted(findings)
+        for item in found
+    ]
+    return HistoryScan(sorted(findings))
+
+
+def _in_git_work_tree(target: Path) -> bool:
+    try:
+        # git from PATH, as the user runs it; the target is a path argument.
+        completed = subprocess.run(  # noqa: S603
+            ["git", "-C", str(target), "rev-parse", "--is-inside-work-tree"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return completed.returncode == 0 and completed.stdout.strip() == "true"
 
 
 def command_audit(path: str) -> int:
@@ -193,26 +226,21 @@ def command_audit(path: str) -> int:
 
     try:
         findings = run_rules(target, semgrep)
+        history = scan_history(target)
     except AuditError as exc:
         print(f"audit: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
-    history = scan_history(target)
-    if history is not None:
-        findings.extend(history)
-    return report(findings, history_scanned=history is not None)
+    return report([*findings, *history.findings], history_skipped=history.skipped)
 
 
-def report(findings: Sequence[AuditFinding], *, history_scanned: bool) -> int:
+def report(findings: Sequence[AuditFinding], *, history_skipped: str | None) -> int:
     """Print the findings and a summary; return the exit status."""
     for finding in findings:
         print(finding)
 
-    if not history_scanned:
-        print(
-            "history secret scan: not available in this copy of the template, "
-            "so git history was not checked for keys"
-        )
+    if history_skipped is not None:
+        print(f"history secret scan: {history_skipped}, so git history was not checked for keys")
     if findings:
         faults = len({finding.fault for finding in findings})
         print(f"{len(findings)} finding(s) of {faults} fault(s); the docs pages are in {DOCS_DIR}")

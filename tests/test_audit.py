@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+import types
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -134,12 +136,56 @@ def test_missing_semgrep_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_missing_history_scan_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
-    assert audit.report([], history_scanned=False) == 0
+    assert audit.report([], history_skipped="not available in this copy of the template") == 0
     assert capsys.readouterr().out.splitlines() == [
         "history secret scan: not available in this copy of the template, "
         "so git history was not checked for keys",
         "No findings.",
     ]
+
+
+@dataclass(frozen=True)
+class HistoryFinding:
+    """The fields the audit reads from a finding of `app.secrets_scan.scan_history`."""
+
+    path: str
+    line: int
+    detector: str
+    commit: str
+
+
+def fake_secrets_scan(findings: list[HistoryFinding]) -> types.ModuleType:
+    """Stand in for the history scan package, which ships separately from the audit."""
+    module = types.ModuleType("app.secrets_scan")
+
+    def scan_history(path: Path) -> list[HistoryFinding]:
+        return findings
+
+    module.scan_history = scan_history  # type: ignore[attr-defined]  # built at run time
+    return module
+
+
+def test_history_findings_join_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    found = HistoryFinding("config.py", 3, "Anthropic API Key", "0123456789abcdef0123")
+    monkeypatch.setitem(sys.modules, "app.secrets_scan", fake_secrets_scan([found]))
+
+    history = audit.scan_history(tmp_path)
+
+    assert history.skipped is None
+    assert [str(finding) for finding in history.findings] == [
+        "config.py:3 (commit 0123456789ab): A key left in git history "
+        "[history: Anthropic API Key] see docs/secret-in-git-history.md"
+    ]
+
+
+def test_history_skipped_outside_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "app.secrets_scan", fake_secrets_scan([]))
+
+    history = audit.scan_history(tmp_path)
+
+    assert history.findings == []
+    assert history.skipped == f"skipped, because {tmp_path} is not in a git work tree"
 
 
 def test_history_finding_names_commit() -> None:
