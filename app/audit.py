@@ -146,7 +146,7 @@ def _relative(path: Path, target: Path) -> str:
 
 @dataclass(frozen=True)
 class HistoryScan:
-    """What the history secret scan found, or `skipped`: why it did not run."""
+    """Findings of the history secret scan, and why it was skipped (None when it ran)."""
 
     findings: list[AuditFinding]
     skipped: str | None = None

@@ -31,7 +31,7 @@ def connect(user: str, password: str) -> None:
 # ruleid: secret-in-source
 connect("app", password="Wv5Nm2Qz8Tk4Lp7Rx1Yh")  # pragma: allowlist secret
 
-# The fix: secrets come from the environment; source holds names only.
+# The fix: secrets come from the environment, and source contains names only.
 # ok: secret-in-source
 API_KEY = os.environ["API_KEY"]
 # ok: secret-in-source
