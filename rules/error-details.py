@@ -20,7 +20,7 @@ def detail_str() -> list[str]:
     try:
         return run_query()
     except RuntimeError as e:
-        # ruleid: error-details
+        # ruleid: error-details, error-details-flow
         raise HTTPException(status_code=500, detail=str(e)) from e
 
 
@@ -29,7 +29,7 @@ def detail_positional() -> list[str]:
     try:
         return run_query()
     except Exception as exc:
-        # ruleid: error-details
+        # ruleid: error-details, error-details-flow
         raise HTTPException(500, f"query failed: {exc}") from None
 
 
@@ -38,7 +38,7 @@ def json_response_dict() -> JSONResponse:
     try:
         run_query()
     except Exception as e:
-        # ruleid: error-details
+        # ruleid: error-details, error-details-flow
         return JSONResponse({"error": repr(e)}, status_code=500)
     return JSONResponse({})
 
@@ -87,6 +87,27 @@ def flask_tuple():
         return str(e), 500
 
 
+@app.get("/h")
+def through_variable() -> list[str]:
+    try:
+        return run_query()
+    except RuntimeError as e:
+        message = f"query failed: {e}"
+        # ruleid: error-details-flow
+        raise HTTPException(500, detail=message) from e
+
+
+@app.get("/i")
+def through_dict() -> JSONResponse:
+    try:
+        run_query()
+    except RuntimeError as e:
+        body = {"error": str(e)}
+        # ruleid: error-details-flow
+        return JSONResponse(body, status_code=500)
+    return JSONResponse({})
+
+
 # The fix: the log gets the exception, the client a generic body.
 @app.get("/ok")
 def generic(request: Request) -> list[str]:
@@ -94,7 +115,7 @@ def generic(request: Request) -> list[str]:
         return run_query()
     except RuntimeError as e:
         logger.exception("query failed: %s", e)
-        # ok: error-details
+        # ok: error-details, error-details-flow
         raise HTTPException(500) from e
 
 
@@ -105,7 +126,9 @@ def generic_body(request: Request) -> JSONResponse:
     except RuntimeError as e:
         logger.error("query failed: error=%s", type(e).__name__)
         error_id = request.headers.get("x-request-id", "")
-        # ok: error-details
+        detail = str(e)
+        logger.error("query failed: error_id=%s detail=%s", error_id, detail)
+        # ok: error-details, error-details-flow
         return JSONResponse({"error": "internal server error", "error_id": error_id}, 500)
     return JSONResponse({})
 
