@@ -6,7 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCKS := requirements/app.txt requirements/dev.txt
 
-.PHONY: run test lint typecheck pytest hadolint audit lock clean
+# Semgrep has an environment and a lock file of its own: its dependencies
+# conflict with the service's pins. It runs offline, on local rules only.
+SEMGREP_VENV := .venv-semgrep
+SEMGREP := $(SEMGREP_VENV)/bin/semgrep
+SEMGREP_FLAGS := --metrics=off --disable-version-check
+
+.PHONY: run test lint typecheck hadolint dependency-audit rules audit-self pytest semgrep lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +23,20 @@ $(VENV)/.installed: $(BIN)/python $(LOCKS)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/app.txt -r requirements/dev.txt
 	touch $@
 
+$(SEMGREP_VENV)/.installed: requirements/semgrep.txt
+	$(PYTHON) -m venv $(SEMGREP_VENV)
+	$(SEMGREP_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements/semgrep.txt
+	touch $@
+
+semgrep: $(SEMGREP_VENV)/.installed
+
 .env: | $(VENV)/.installed
 	$(BIN)/python -m app init-env
 
 run: $(VENV)/.installed .env
 	$(BIN)/python -m app serve
 
-test: lint typecheck hadolint audit pytest
+test: lint typecheck hadolint dependency-audit rules pytest audit-self
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -38,10 +51,18 @@ hadolint: $(VENV)/.installed
 
 # Known vulnerabilities in the locked versions. Skips, saying so, when the
 # vulnerability service cannot be reached; see scripts/audit_dependencies.py.
-audit: $(VENV)/.installed
+dependency-audit: $(VENV)/.installed
 	$(BIN)/python scripts/audit_dependencies.py $(LOCKS)
 
-pytest: $(VENV)/.installed
+# Semgrep's own rule tests: each `# ruleid:` line must match, each `# ok:` must not.
+rules: $(SEMGREP_VENV)/.installed
+	$(SEMGREP) --test $(SEMGREP_FLAGS) --quiet rules/
+
+# The rules over the template itself: any finding fails the build.
+audit-self: $(VENV)/.installed $(SEMGREP_VENV)/.installed
+	$(BIN)/python -m app audit .
+
+pytest: $(VENV)/.installed $(SEMGREP_VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Re-resolve the lock files after editing requirements/*.in.
@@ -50,6 +71,8 @@ lock: $(VENV)/.installed
 		--custom-compile-command "make lock" app.in -o app.txt
 	cd requirements && ../$(BIN)/uv pip compile -q --generate-hashes --python-version 3.11 \
 		--custom-compile-command "make lock" dev.in -o dev.txt
+	cd requirements && ../$(BIN)/uv pip compile -q --generate-hashes --python-version 3.11 \
+		--custom-compile-command "make lock" semgrep.in -o semgrep.txt
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(SEMGREP_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,4 +1,4 @@
-"""Command line: `python -m app {serve,check,healthcheck,new-key,init-env,scan-secrets}`."""
+"""Command line: `python -m app {serve,check,healthcheck,new-key,init-env,scan-secrets,audit}`."""
 
 from __future__ import annotations
 
@@ -95,6 +95,13 @@ def command_healthcheck(_args: argparse.Namespace) -> int:
     return 0
 
 
+def command_audit(args: argparse.Namespace) -> int:
+    """Look for the eight faults in another project's folder."""
+    from app.audit import command_audit as audit
+
+    return audit(args.path)
+
+
 def command_serve(_args: argparse.Namespace) -> int:
     """Start uvicorn with the settings' host, port, workers and proxy trust."""
     import uvicorn
@@ -189,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="scan every file version in every commit reachable from a branch or tag",
     )
+    audit = commands.add_parser(
+        "audit", help="look for the eight faults in a project's folder (exit 1 on findings)"
+    )
+    audit.add_argument("path", help="root folder of the project to scan")
 
     args = parser.parse_args(argv)
     handlers = {
@@ -198,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "new-key": command_new_key,
         "init-env": command_init_env,
         "scan-secrets": command_scan_secrets,
+        "audit": command_audit,
     }
     return handlers[args.command](args)
 
