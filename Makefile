@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCKS := requirements/app.txt requirements/dev.txt
 
-.PHONY: run test lint typecheck pytest lock clean
+.PHONY: run test lint typecheck pytest lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ lock: $(VENV)/.installed
 		--custom-compile-command "make lock" app.in -o app.txt
 	cd requirements && ../$(BIN)/uv pip compile -q --generate-hashes --python-version 3.11 \
 		--custom-compile-command "make lock" dev.in -o dev.txt
+
+# Load benchmark of the service against bare FastAPI; writes docs/benchmarks.md.
+# Variables given on the command line reach it through the environment, for
+# a short run: make bench BENCH_DURATION=2 BENCH_REPETITIONS=2
+# (also BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_LEAK_REQUESTS, BENCH_IMPORT_MB).
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
