@@ -1,9 +1,9 @@
-"""What one benchmark run is set to, and what it has measured so far."""
+"""Options of one benchmark run, and the results it has collected so far."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench import servers
@@ -69,10 +69,13 @@ class Run:
         self.scripts_written += 1
         script = self.workdir / f"load-{self.scripts_written}.lua"
         write_script(script, [load])
-        return run_wrk(
+        cpu_before = servers.read_cpu_seconds(server.pid)
+        result = run_wrk(
             server.base_url,
             script,
             seconds=seconds,
             connections=self.options.connections,
             cpu=self.cores.load,
         )
+        cpu_used = servers.read_cpu_seconds(server.pid) - cpu_before
+        return replace(result, server_cpu_seconds=cpu_used)

@@ -174,7 +174,7 @@ def check_import_memory(run: Run, server: servers.Server) -> list[TargetCheck]:
 
 def _upload(server: servers.Server, key: str, path: Path) -> int:
     with path.open("rb") as upload:
-        # httpx sends a file object in chunks, so the client never holds the whole file.
+        # httpx sends a file object in chunks, so the client never reads the whole file into memory.
         response = httpx.post(
             f"{server.base_url}/api/articles/import",
             headers={"X-API-Key": key},

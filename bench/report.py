@@ -1,6 +1,6 @@
 """Write the results of a run as docs/benchmarks.md.
 
-Everything above `NOTES_MARKER` is regenerated on each run; the hand-written
+Everything above `NOTES_MARKER` is regenerated on each run. The hand-written
 notes below it (what was changed and what each change bought) are kept.
 """
 
@@ -120,18 +120,20 @@ def _spread(spread: Spread, digits: int = 0) -> str:
 
 def _comparison_rows(comparison: Comparison) -> list[str]:
     if comparison.skipped:
-        return [f"| {comparison.scenario} | {comparison.skipped} | | | | | |"]
+        return [f"| {comparison.scenario} | {comparison.skipped} | | | | | | |"]
 
     bare = summarize(comparison.bare)
     hardened = summarize(comparison.hardened)
     invalid = f" ({comparison.invalid_runs} runs had errors)" if comparison.invalid_runs else ""
+    cpu_ratio = comparison.cpu_ratio()
     return [
         f"| {comparison.scenario}{invalid} "
         f"| {_spread(bare['rps'])} | {_spread(hardened['rps'])} "
         f"| {_spread(comparison.rps_ratio(), 2)} "
         f"| {bare['p50_ms'].median:.2f} / {hardened['p50_ms'].median:.2f} "
         f"| {bare['p99_ms'].median:.2f} / {hardened['p99_ms'].median:.2f} "
-        f"| {_spread(comparison.p99_ratio(), 2)} |"
+        f"| {_spread(comparison.p99_ratio(), 2)} "
+        f"| {_spread(cpu_ratio, 2) if cpu_ratio else 'not measured'} |"
     ]
 
 
@@ -186,12 +188,17 @@ def render(report: Report) -> str:
         "",
         "The machine is shared: the load average above and the spread in brackets",
         "show how much other work ran at the same time. Treat a ratio whose range",
-        "crosses its target as unsettled, and rerun on a quiet machine.",
+        "crosses its target as unsettled, and rerun on a quiet machine. The last",
+        "column divides each server's requests by the CPU time its process used",
+        "during the run (user and system, all threads, from /proc): other work on",
+        "the core lowers requests per second but hardly changes the CPU time a",
+        "request costs, so that ratio is the steadier estimate of what the",
+        "controls cost on a dedicated core.",
         "",
         "## Throughput and latency",
         "",
-        "| scenario | bare requests/s | hardened requests/s | ratio | p50 ms bare / hardened | p99 ms bare / hardened | p99 ratio |",
-        "|---|---|---|---|---|---|---|",
+        "| scenario | bare requests/s | hardened requests/s | ratio | p50 ms bare / hardened | p99 ms bare / hardened | p99 ratio | requests per CPU second, ratio |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for comparison in report.comparisons:
         lines += _comparison_rows(comparison)

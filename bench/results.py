@@ -56,6 +56,20 @@ class Comparison:
         """Hardened over bare requests per second, paired within each repetition."""
         return Spread.of([h.requests_per_second / b.requests_per_second for b, h in self._pairs()])
 
+    def cpu_ratio(self) -> Spread | None:
+        """Hardened over bare requests per server CPU second, paired within each repetition.
+
+        Other processes on a shared core slow both servers' wall-clock rate,
+        but hardly the CPU time each request costs, so this ratio shows what
+        the controls cost on a busy machine better than requests per second.
+        """
+        ratios: list[float] = []
+        for bare, hardened in self._pairs():
+            if bare.requests_per_cpu_second is None or hardened.requests_per_cpu_second is None:
+                return None
+            ratios.append(hardened.requests_per_cpu_second / bare.requests_per_cpu_second)
+        return Spread.of(ratios)
+
     def p99_ratio(self) -> Spread:
         """Hardened over bare 99th percentile latency, paired within each repetition."""
         return Spread.of([h.p99_ms / b.p99_ms for b, h in self._pairs()])

@@ -20,7 +20,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ProcessStats", "Server", "free_port", "read_stats", "reset_peak_memory", "running"]
+__all__ = [
+    "ProcessStats",
+    "Server",
+    "free_port",
+    "parse_cpu_seconds",
+    "read_cpu_seconds",
+    "read_stats",
+    "reset_peak_memory",
+    "running",
+]
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -67,6 +76,21 @@ def read_stats(pid: int) -> ProcessStats:
             fields[name] = int(value.split()[0])  # reported in kB
     open_fds = len(os.listdir(f"/proc/{pid}/fd"))
     return ProcessStats(fields["VmRSS"], fields["VmHWM"], open_fds)
+
+
+def read_cpu_seconds(pid: int) -> float:
+    """Return the user and system CPU time the process has used so far, all threads."""
+    return parse_cpu_seconds(Path(f"/proc/{pid}/stat").read_text(), os.sysconf("SC_CLK_TCK"))
+
+
+def parse_cpu_seconds(stat: str, ticks_per_second: int) -> float:
+    """Read utime plus stime, in seconds, from the text of /proc/PID/stat."""
+    # The command name in brackets may contain spaces, so split after it:
+    # the fields then start at field 3 (state), and utime and stime are
+    # fields 14 and 15, in clock ticks (proc(5)).
+    fields = stat.rpartition(")")[2].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / ticks_per_second
 
 
 def reset_peak_memory(pid: int) -> bool:

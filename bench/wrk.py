@@ -43,6 +43,15 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     failed: int  # non-2xx/3xx responses plus socket errors
+    # CPU time the server process used during the run, all threads; None
+    # when not measured. Set by the caller, because wrk cannot see it.
+    server_cpu_seconds: float | None = None
+
+    @property
+    def requests_per_cpu_second(self) -> float | None:
+        if not self.server_cpu_seconds:
+            return None
+        return self.requests / self.server_cpu_seconds
 
     @property
     def is_valid(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bench.results import Comparison, Operator, Spread, Target, check_target
@@ -61,3 +63,22 @@ def test_target_not_measured() -> None:
     check = check_target(Target("ratio", ">=", 0.8), None, "not measured: route missing")
 
     assert check.verdict == "not measured"
+
+
+def test_cpu_ratio_pairs_repetitions() -> None:
+    comparison = Comparison("read")
+    comparison.add(
+        replace(result(1000, 1.0), server_cpu_seconds=1.0),
+        replace(result(1000, 1.0), server_cpu_seconds=2.0),
+    )
+
+    cpu_ratio = comparison.cpu_ratio()
+
+    assert cpu_ratio == Spread(0.5, 0.5, 0.5)
+
+
+def test_cpu_ratio_not_measured() -> None:
+    comparison = Comparison("read")
+    comparison.add(result(1000, 1.0), replace(result(1000, 1.0), server_cpu_seconds=2.0))
+
+    assert comparison.cpu_ratio() is None
