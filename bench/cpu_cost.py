@@ -72,7 +72,12 @@ async def microseconds_per_request(app: ASGIApp, key: str) -> tuple[float, float
 
 
 def main() -> int:
-    workdir = Path(tempfile.mkdtemp(prefix="bench-cpu-"))
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-") as folder:
+        compare_apps(Path(folder))
+    return 0
+
+
+def compare_apps(workdir: Path) -> None:
     os.environ["BENCH_DATABASE_URL"] = f"sqlite:///{workdir / 'bench.db'}"
 
     from app.logging_config import configure_logging
@@ -106,7 +111,6 @@ def main() -> int:
             access_logger.setLevel(access_level)
             lowest, median = asyncio.run(microseconds_per_request(app, key))
             print(f"{name}: {lowest:.0f} us lowest, {median:.0f} us median CPU per request")
-    return 0
 
 
 if __name__ == "__main__":
