@@ -12,7 +12,7 @@ SEMGREP_VENV := .venv-semgrep
 SEMGREP := $(SEMGREP_VENV)/bin/semgrep
 SEMGREP_FLAGS := --metrics=off --disable-version-check
 
-.PHONY: run test lint typecheck hadolint dependency-audit rules audit-self pytest semgrep lock clean
+.PHONY: run test lint typecheck hadolint dependency-audit rules audit-self pytest semgrep lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,13 @@ lock: $(VENV)/.installed
 		--custom-compile-command "make lock" dev.in -o dev.txt
 	cd requirements && ../$(BIN)/uv pip compile -q --generate-hashes --python-version 3.11 \
 		--custom-compile-command "make lock" semgrep.in -o semgrep.txt
+
+# Load benchmark of the service against bare FastAPI; writes docs/benchmarks.md.
+# Variables given on the command line reach it through the environment, for
+# a short run: make bench BENCH_DURATION=2 BENCH_REPETITIONS=2
+# (also BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_LEAK_REQUESTS, BENCH_IMPORT_MB).
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) $(SEMGREP_VENV) .mypy_cache .ruff_cache .pytest_cache

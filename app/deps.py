@@ -16,7 +16,9 @@ from app.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def`
+# dependency in its thread pool, which costs more than the work itself.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -26,7 +28,7 @@ def get_session(request: Request) -> Iterator[Session]:
     yield from database.session()
 
 
-def get_client_id(request: Request) -> str:
+async def get_client_id(request: Request) -> str:
     """Return the client id that the API-key dependency stored for this request.
 
     A route that requests a client id but was mounted without the API-key
