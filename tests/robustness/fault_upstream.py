@@ -3,7 +3,7 @@
 The test sets `fault` to one of these, and may change it between phases of
 one run:
 
-- `hang`: reads the request and never answers, until the caller closes
+- `hang`: reads the request and sends nothing until the caller closes
   the connection or the server stops;
 - `reset`: reads the request and resets the connection (RST, no reply);
 - `garbage`: answers 200 with a body that is not JSON and holds SENTINEL;
@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tests.helpers import free_port
 
-# Text in the garbage reply; it must never reach a client or a log line.
+# Text in the garbage reply. It must never reach a client or a log line.
 SENTINEL = "garbage-sentinel-" + secrets.token_hex(8)
 TOKENS_PER_REPLY = 42
 
@@ -38,8 +38,8 @@ TOKENS_PER_REPLY = 42
 @dataclass(frozen=True)
 class Call:
     fault: str
-    # "closed": the caller closed the connection first; "answered"; "reset";
-    # "stopped": still open when the server stopped.
+    # "closed" (the caller closed the connection first), "answered", "reset",
+    # or "stopped" (still open when the server stopped).
     outcome: str
     seconds: float
 
@@ -129,11 +129,17 @@ def _chat_reply() -> bytes:
     return json.dumps(reply).encode()
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 drops connections when a test opens a dozen
+    # at once, which the service would see as a connect timeout.
+    request_queue_size = 128
+
+
 @contextmanager
 def fault_upstream(fault: str, *, slow_seconds: float = 2.0) -> Iterator[FaultUpstream]:
     port = free_port()
     upstream = FaultUpstream(f"http://127.0.0.1:{port}", fault, slow_seconds)
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(upstream))
+    server = _Server(("127.0.0.1", port), _handler(upstream))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

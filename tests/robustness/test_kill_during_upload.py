@@ -26,14 +26,18 @@ CSV = b"title,url\nImported after the restart,https://example.com/after\n"
 
 
 def _start_slow_upload(server: LiveServer) -> socket.socket:
-    """Send the headers and the start of a multipart body over a raw socket; keep it open."""
+    """Send the headers and the start of a multipart body over a raw socket, and keep it open."""
     host, port = server.url.removeprefix("http://").split(":")
     boundary = uuid.uuid4().hex
     head = (
-        f"--{boundary}\r\n"
-        'Content-Disposition: form-data; name="file"; filename="slow.csv"\r\n'
-        "Content-Type: text/csv\r\n\r\n"
-    ).encode() + b"title,url\n" + b"x" * 4096
+        (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="slow.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + b"title,url\n"
+        + b"x" * 4096
+    )
     request = (
         "POST /api/articles/import HTTP/1.1\r\n"
         f"Host: {host}:{port}\r\n"
@@ -53,7 +57,7 @@ def _wait_for_files(folder: Path, count: int) -> None:
         time.sleep(0.05)
 
 
-def test_sigkill_during_upload_leaves_no_file_after_restart(tmp_path: Path) -> None:
+def test_sigkill_upload_swept_at_restart(tmp_path: Path) -> None:
     uploads = tmp_path / "uploads"
     env = {
         "APP_ENV": "development",

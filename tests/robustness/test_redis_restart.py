@@ -34,7 +34,7 @@ def _restart_during_load(redis: RedisServer, started_again: list[float]) -> None
     started_again.append(time.monotonic())
 
 
-def test_redis_restart_fails_cost_routes_closed_and_recovers(tmp_path: Path) -> None:
+def test_redis_restart_fails_closed_then_recovers(tmp_path: Path) -> None:
     cost_statuses: Counter[int] = Counter()
     # (time answered, status) of each cost request, to time the recovery.
     cost_answers: list[tuple[float, int]] = []
