@@ -106,6 +106,6 @@ def test_redis_restart_fails_closed_then_recovers(tmp_path: Path) -> None:
     assert recovery_seconds < 5
     print(
         f"\nRELIABILITY redis-restart requests={REQUESTS + 1} cost={dict(cost_statuses)} "
-        f"free={dict(free_statuses)} recovery_s={recovery_seconds:.1f} "
+        f"free={dict(free_statuses)} recovery_ms={recovery_seconds * 1000:.0f} "
         f"outage_log_lines={len(failures)}"
     )
