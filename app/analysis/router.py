@@ -63,6 +63,8 @@ async def analyze(
                 headers={"Retry-After": str(exc.retry_after)},
             ) from None
 
+    # A failed call keeps its reservation: a provider that timed out may
+    # still bill the work, so giving the tokens back could pass the cap.
     try:
         analysis = await provider.analyze(text)
     except UpstreamTimeoutError as exc:

@@ -68,3 +68,7 @@ def test_hostile_bodies_keep_memory_bounded(client: TestClient) -> None:
             )
     growth_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert growth_mib < 200
+    print(
+        f"\nRELIABILITY hostile-bodies-memory cases={len(HOSTILE_BODIES)} "
+        f"requests={10 * len(HOSTILE_BODIES)} peak_growth_mib={growth_mib:.1f}"
+    )
