@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from app.security.api_key import parse_api_keys
 from app.settings import Settings, SettingsError, load_settings
+from tests.conftest import ClientFactory
 from tests.helpers import ALICE_KEY
 
 # Header bytes an HTTP/1.1 client can send: anything but CR, LF and NUL,
@@ -83,3 +84,53 @@ def test_settings_type_has_no_unparsed_list(monkeypatch: pytest.MonkeyPatch) -> 
     # A list variable given as one plain word must parse as a one-item list.
     monkeypatch.setenv("ALLOWED_HOSTS", "example.com")
     assert Settings(_env_file=None).allowed_hosts == ["example.com"]
+
+
+ALLOWED_ORIGIN = "https://app.example.com"
+ORIGIN_FORM = re.compile(r"(\*|https?://[a-z0-9.\-\[\]:]+)")
+
+
+@pytest.fixture
+def cors_client(make_client: ClientFactory) -> TestClient:
+    # One app for every generated example: the fixture runs once per test.
+    return make_client(allowed_origins=ALLOWED_ORIGIN)
+
+
+@FUZZ
+@given(origin=header_bytes, preflight=st.booleans())
+def test_origin_header_bytes_never_widen_cors(
+    cors_client: TestClient, origin: bytes, preflight: bool
+) -> None:
+    client = cors_client
+    headers = {b"Origin": origin}
+    if preflight:
+        headers[b"Access-Control-Request-Method"] = b"GET"
+        response = client.options("/api/articles", headers=headers)
+    else:
+        response = client.get("/api/articles", headers=headers)
+
+    assert response.status_code < 500
+    allowed = response.headers.get("access-control-allow-origin")
+    assert allowed in (None, ALLOWED_ORIGIN)
+    if allowed is not None:
+        assert origin == ALLOWED_ORIGIN.encode()
+    if response.status_code >= 400:
+        assert {"error", "error_id"} <= set(response.json())
+
+
+@FUZZ
+@given(value=st.text(max_size=200))
+def test_allowed_origins_parse_or_name_variable(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.setenv("ALLOWED_ORIGINS", value.replace("\x00", ""))
+    try:
+        loaded = load_settings(env_file=None)
+    except SettingsError as error:
+        messages = error.messages
+    else:
+        assert all(ORIGIN_FORM.fullmatch(origin) for origin in loaded.allowed_origins)
+        return
+    assert messages
+    assert all(message.startswith("ALLOWED_ORIGINS: ") for message in messages)
