@@ -25,7 +25,9 @@ Wiring into an existing app::
     app.include_router(uploads, max_body_size=10 * 1024 * 1024)  # a larger route limit
 
 Do not also pass `max_body_size` to `FastAPI(...)`: that copy sits outside
-every user middleware, where its plain reply cannot be replaced.
+every user middleware, where its plain reply cannot be replaced. Without an
+error layer such as errors.py, a limit passed while the route reads the
+body (a chunked body) gets FastAPI's default `{"detail": "Content Too Large"}`.
 """
 
 from __future__ import annotations

@@ -17,8 +17,10 @@ one budget). Imports nothing else from this project.
 
 Wiring into an existing app::
 
+    from limits.storage import storage_from_string
     from budget import BudgetCaps, BudgetExceededError, DailyBudget
 
+    storage = storage_from_string("async+memory://")  # or "async+redis://host:6379/0"
     budget = DailyBudget(storage, BudgetCaps(client_calls=200, client_tokens=200_000))
     try:
         reservation = await budget.reserve(client_id, tokens=max_tokens + prompt_tokens)

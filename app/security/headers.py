@@ -10,9 +10,9 @@ features (`Permissions-Policy`), downgrade to plain HTTP in production
 one authenticated client (`Cache-Control: no-store`).
 
 Contract: a header is set only when the response has not set it already.
-A route that sends its own header keeps it; the HTML page at `GET /` sends
-its own `Content-Security-Policy`, which therefore wins over the API default
-`default-src 'none'; frame-ancestors 'none'`. `Cache-Control: no-store` is
+A route that sends its own header keeps it. In this template the HTML page
+at `GET /` sends its own `Content-Security-Policy`, which therefore wins over
+the API default `default-src 'none'; frame-ancestors 'none'`. `Cache-Control: no-store` is
 added when the request is authenticated: `scope["state"]["client_id"]` is
 set (what `request.state.client_id = ...` does), or the request carried an
 `X-API-Key` header, even one that was rejected.
@@ -32,7 +32,11 @@ Wiring into an existing app::
     app.add_middleware(SecurityHeadersMiddleware, hsts=True)  # hsts only behind HTTPS
 
 Add it outside (after) the middleware whose responses should carry the
-headers, such as an error boundary or a Host check.
+headers, such as an error boundary or a Host check. Starlette answers an
+unhandled exception in its `ServerErrorMiddleware`, outside every user
+middleware, so that 500 carries the headers only when an error boundary
+sits inside this middleware: copy errors.py as well and add
+`ErrorBoundaryMiddleware` before this one.
 """
 
 from __future__ import annotations

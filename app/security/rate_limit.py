@@ -15,20 +15,24 @@ runs with async storage. slowapi's
 `SlowAPIMiddleware` is not used: it is a BaseHTTPMiddleware.
 
 The limiter is read from `request.app.state.cost_limiter`; the authenticated
-client id from `request.state.client_id` (set by the API-key dependency).
+client id from `request.state.client_id`. Your authentication dependency
+(`auth` below) must set `request.state.client_id`, as `APIKeyAuth` from
+api_key.py does.
 
-Needs: FastAPI, `limits` (and `redis` for redis:// storage). Imports nothing
-else from this project.
+Needs: FastAPI, `limits` (and `redis` for redis:// storage), and behind a
+proxy client_ip.py copied beside it. Imports nothing else from this project.
 
 Wiring into an existing app::
 
+    from client_ip import TrustedProxies, client_ip
     from rate_limit import CostLimiter, limit_failed_auth, per_client_limit
 
+    proxies = TrustedProxies.parse(os.environ.get("FORWARDED_ALLOW_IPS", ""))
     app.state.cost_limiter = CostLimiter(
-        "redis://127.0.0.1:6379/0",
+        "redis://127.0.0.1:6379/0",   # or "memory://" for one process
         auth_failure_limit="20/minute",
-        # Behind a proxy, pass a function that reads X-Forwarded-For only
-        # from trusted proxies (see client_ip.py); the default is the peer.
+        # Failed authentications are counted per this address. Without this
+        # argument it is the socket peer, which behind a proxy is the proxy.
         client_address=lambda request: client_ip(request.scope, proxies),
     )
     router = APIRouter(dependencies=[Depends(limit_failed_auth), Depends(auth)])  # order matters

@@ -14,8 +14,8 @@ Wiring into an existing app::
 
     router = APIRouter(route_class=StrictJSONRoute)   # for each router
 
-A rejected body gets FastAPI's 400 (the error layer makes it the generic
-body); a body that is not JSON at all stays FastAPI's 422.
+A rejected body gets FastAPI's 400 (errors.py, where copied too, makes it
+the generic body); a body that is not JSON at all stays FastAPI's 422.
 """
 
 from __future__ import annotations

@@ -72,11 +72,14 @@ class CopyCase:
     `app` is the copier's `main.py` and defines `create_app()`. `check`
     follows `CHECK_PREAMBLE` in a script, so it can use `create_app`,
     `client_for(app)` and the modules imported there; it fails by raising.
+    `companions` are other modules of app/security/ copied beside it, for a
+    module whose docstring says it needs them.
     """
 
     module: str
     app: str
     check: str
+    companions: tuple[str, ...] = ()
 
 
 API_KEY = CopyCase(
@@ -286,7 +289,474 @@ ROUTE_INVENTORY = CopyCase(
     """,
 )
 
-COPY_CASES = [API_KEY, ERRORS, REQUEST_ID, ACCESS_LOG, ROUTE_INVENTORY]
+BODY_LIMIT = CopyCase(
+    module="body_limit",
+    app="""
+        from fastapi import FastAPI, Request
+
+        from body_limit import add_body_limit
+
+
+        def create_app() -> FastAPI:
+            app = FastAPI()
+
+            @app.post("/echo")
+            async def echo(request: Request) -> dict[str, int]:
+                return {"size": len(await request.body())}
+
+            @app.post("/ignore")
+            def ignore() -> dict[str, str]:
+                return {}
+
+            add_body_limit(app, max_body_size=1024)
+            return app
+    """,
+    check="""
+        client = client_for(create_app())
+        large = b'{"text": "' + b"x" * 2000 + b'"}'
+
+        response = client.post("/echo", content=b'{"text": "short"}')
+        assert response.status_code == 200, response.status_code
+        assert response.json() == {"size": 17}
+
+        # Content-Length over the limit: rejected before the route runs,
+        # also by a route that never reads its body.
+        for path in ("/echo", "/ignore"):
+            response = client.post(path, content=large)
+            assert response.status_code == 413, (path, response.status_code)
+            error_id = response.headers["x-request-id"]
+            assert response.json() == {"error": "request body too large", "error_id": error_id}
+
+        # A chunked body has no Content-Length: the count stops the read,
+        # and FastAPI's own handler answers (errors.py would make it the
+        # generic body).
+        response = client.post("/echo", content=iter([large[:1000], large[1000:]]))
+        assert "content-length" not in response.request.headers
+        assert response.status_code == 413, response.status_code
+        assert response.headers["content-type"] == "application/json"
+        assert response.json() == {"detail": "Content Too Large"}
+    """,
+)
+
+BUDGET = CopyCase(
+    module="budget",
+    app="""
+        from fastapi import FastAPI, HTTPException
+        from limits.storage import storage_from_string
+
+        from budget import BudgetCaps, BudgetExceededError, DailyBudget
+
+
+        def create_app() -> FastAPI:
+            app = FastAPI()
+            storage = storage_from_string("async+memory://")
+            budget = DailyBudget(storage, BudgetCaps(client_calls=5, client_tokens=200_000))
+            app.state.budget = budget
+
+            @app.post("/analyze/{client_id}")
+            async def analyze(client_id: str) -> dict[str, int]:
+                try:
+                    reservation = await budget.reserve(client_id, tokens=1000)
+                except BudgetExceededError:
+                    raise HTTPException(429) from None
+                await budget.settle(reservation, tokens_used=400)
+                return {"tokens": 400}
+
+            return app
+    """,
+    check="""
+        import asyncio
+
+        from budget import BudgetExceededError
+
+        app = create_app()
+        budget = app.state.budget
+
+        async def reserve_in_parallel(client_id, count):
+            results = await asyncio.gather(
+                *(budget.reserve(client_id, tokens=1000) for _ in range(count)),
+                return_exceptions=True,
+            )
+            granted = [r for r in results if not isinstance(r, BaseException)]
+            refused = [r for r in results if isinstance(r, BudgetExceededError)]
+            assert len(granted) + len(refused) == count, results
+            return granted, refused
+
+        granted, refused = asyncio.run(reserve_in_parallel("alice", 20))
+        assert len(granted) == 5, len(granted)
+        assert {error.budget for error in refused} == {"client_calls"}, refused
+
+        # The budget is per client: bob still has his own five calls.
+        client = client_for(app)
+        for _ in range(5):
+            response = client.post("/analyze/bob")
+            assert response.status_code == 200, response.status_code
+        response = client.post("/analyze/bob")
+        assert response.status_code == 429, response.status_code
+    """,
+)
+
+CLIENT_IP = CopyCase(
+    module="client_ip",
+    app="""
+        import os
+
+        from fastapi import FastAPI, Request
+
+        from client_ip import TrustedProxies, client_ip
+
+
+        def create_app() -> FastAPI:
+            app = FastAPI()
+            proxies = TrustedProxies.parse(os.environ.get("FORWARDED_ALLOW_IPS", ""))
+
+            @app.get("/ip")
+            def show(request: Request) -> dict[str, str]:
+                return {"ip": client_ip(request.scope, proxies)}
+
+            return app
+    """,
+    check="""
+        os.environ["FORWARDED_ALLOW_IPS"] = "127.0.0.2"
+        app = create_app()
+        forged = {"X-Forwarded-For": "127.0.0.9"}
+
+        # An untrusted peer: its X-Forwarded-For is ignored.
+        response = TestClient(app, client=("127.0.0.5", 50000)).get("/ip", headers=forged)
+        assert response.json() == {"ip": "127.0.0.5"}, response.json()
+
+        # The trusted proxy: the rightmost address that is not a proxy counts,
+        # not the leftmost one, which the client chose.
+        proxy = TestClient(app, client=("127.0.0.2", 50000))
+        response = proxy.get("/ip", headers={"X-Forwarded-For": "127.0.0.9, 127.0.0.7"})
+        assert response.json() == {"ip": "127.0.0.7"}, response.json()
+
+        # No proxies listed: the header is never read.
+        os.environ["FORWARDED_ALLOW_IPS"] = ""
+        response = TestClient(create_app(), client=("127.0.0.2", 50000)).get("/ip", headers=forged)
+        assert response.json() == {"ip": "127.0.0.2"}, response.json()
+    """,
+)
+
+CORS = CopyCase(
+    module="cors",
+    app="""
+        import os
+
+        from fastapi import FastAPI
+
+        from cors import CORSAllowlistMiddleware, parse_allowed_origins
+
+
+        def create_app() -> FastAPI:
+            app = FastAPI()
+
+            @app.get("/items")
+            def items() -> list[str]:
+                return []
+
+            origins = parse_allowed_origins(os.environ.get("ALLOWED_ORIGINS", ""))
+            app.add_middleware(CORSAllowlistMiddleware, allowed_origins=origins)
+            return app
+    """,
+    check="""
+        os.environ["ALLOWED_ORIGINS"] = "https://app.example.com"
+        client = client_for(create_app())
+
+        response = client.get("/items", headers={"Origin": "https://app.example.com"})
+        assert response.headers["access-control-allow-origin"] == "https://app.example.com"
+
+        for lookalike in ("https://app.example.com.evil.test", "http://app.example.com"):
+            response = client.get("/items", headers={"Origin": lookalike})
+            assert response.status_code == 200, response.status_code
+            assert "access-control-allow-origin" not in response.headers, lookalike
+
+        preflight = {
+            "Origin": "https://evil.test",
+            "Access-Control-Request-Method": "GET",
+        }
+        response = client.options("/items", headers=preflight)
+        assert response.status_code == 400, response.status_code
+        assert response.json() == {"error": "bad request", "error_id": response.headers["x-request-id"]}
+
+        # A wildcard is rejected when Starlette builds the middleware stack
+        # (at start-up, or the first request), so nothing is served.
+        os.environ["ALLOWED_ORIGINS"] = "*"
+        response = client_for(create_app()).get("/items", headers={"Origin": "https://evil.test"})
+        assert response.status_code == 500, response.status_code
+        assert "access-control-allow-origin" not in response.headers
+        try:
+            TestClient(create_app()).get("/items")
+        except ValueError as error:
+            assert "allow_all_origins" in str(error), error
+        else:
+            raise AssertionError("a wildcard origin was accepted")
+
+        # An entry that could never match is rejected too.
+        os.environ["ALLOWED_ORIGINS"] = "https://app.example.com/"
+        try:
+            create_app()
+        except ValueError as error:
+            assert "trailing slash" in str(error), error
+        else:
+            raise AssertionError("an origin with a path was accepted")
+    """,
+)
+
+HEADERS = CopyCase(
+    module="headers",
+    companions=("errors",),
+    app="""
+        from fastapi import FastAPI, HTTPException
+
+        from errors import ErrorBoundaryMiddleware, install_error_handlers
+        from headers import SecurityHeadersMiddleware
+
+
+        def create_app() -> FastAPI:
+            app = FastAPI()
+            install_error_handlers(app)
+            app.add_middleware(ErrorBoundaryMiddleware)
+
+            @app.get("/boom")
+            def boom() -> None:
+                raise RuntimeError("unhandled")
+
+            @app.get("/denied")
+            def denied() -> None:
+                raise HTTPException(403)
+
+            app.add_middleware(SecurityHeadersMiddleware, hsts=True)
+            return app
+    """,
+    check="""
+        from headers import DEFAULT_HEADERS, HSTS_VALUE
+
+        client = client_for(create_app())
+        expected = {name.lower(): value for name, value in DEFAULT_HEADERS}
+        expected["strict-transport-security"] = HSTS_VALUE
+
+        for path, status in (("/absent", 404), ("/denied", 403), ("/boom", 500)):
+            response = client.get(path)
+            assert response.status_code == status, (path, response.status_code)
+            for name, value in expected.items():
+                assert response.headers.get(name) == value, (path, name)
+            assert "cache-control" not in response.headers, path
+
+        # A request with an API key, even a rejected one, is never cached.
+        response = client.get("/denied", headers={"X-API-Key": "wrong"})
+        assert response.headers["cache-control"] == "no-store"
+    """,
+)
+
+RATE_LIMIT = CopyCase(
+    module="rate_limit",
+    companions=("client_ip", "api_key"),
+    app="""
+        import os
+
+        from fastapi import APIRouter, Depends, FastAPI
+
+        from api_key import APIKeyAuth, parse_api_keys
+        from client_ip import TrustedProxies, client_ip
+        from rate_limit import CostLimiter, limit_failed_auth, per_client_limit
+
+
+        def create_app() -> FastAPI:
+            app = FastAPI()
+            auth = APIKeyAuth(parse_api_keys(os.environ.get("API_KEYS", "")))
+            proxies = TrustedProxies.parse(os.environ.get("FORWARDED_ALLOW_IPS", ""))
+            app.state.cost_limiter = CostLimiter(
+                "memory://",
+                auth_failure_limit="3/minute",
+                client_address=lambda request: client_ip(request.scope, proxies),
+            )
+            router = APIRouter(dependencies=[Depends(limit_failed_auth), Depends(auth)])
+
+            @router.post("/analyze", dependencies=[Depends(per_client_limit("analyze", "2/minute"))])
+            async def analyze() -> dict[str, str]:
+                return {"status": "done"}
+
+            app.include_router(router)
+            return app
+    """,
+    check="""
+        alice, bob = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        os.environ["API_KEYS"] = f"alice:{alice},bob:{bob}"
+        client = client_for(create_app())
+
+        for _ in range(2):
+            response = client.post("/analyze", headers={"X-API-Key": alice})
+            assert response.status_code == 200, response.status_code
+        response = client.post("/analyze", headers={"X-API-Key": alice})
+        assert response.status_code == 429, response.status_code
+        assert 1 <= int(response.headers["retry-after"]) <= 60, response.headers
+        assert response.headers["x-ratelimit-remaining"] == "0"
+
+        # The limit counts per client: bob is not held back by alice.
+        response = client.post("/analyze", headers={"X-API-Key": bob})
+        assert response.status_code == 200, response.status_code
+
+        # Invalid keys: three 401s, then 429 from the same address even
+        # with a new key each time.
+        statuses = [
+            client.post("/analyze", headers={"X-API-Key": secrets.token_urlsafe(32)}).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [401, 401, 401, 429], statuses
+    """,
+)
+
+STRICT_JSON = CopyCase(
+    module="strict_json",
+    app="""
+        from fastapi import APIRouter, FastAPI
+
+        from strict_json import StrictJSONRoute
+
+
+        def create_app() -> FastAPI:
+            router = APIRouter(route_class=StrictJSONRoute)
+
+            @router.post("/users")
+            def create_user(user: dict[str, str]) -> dict[str, str]:
+                return user
+
+            app = FastAPI()
+            app.include_router(router)
+            return app
+    """,
+    check="""
+        client = client_for(create_app())
+        headers = {"Content-Type": "application/json"}
+
+        response = client.post("/users", content=b'{"role": "user"}', headers=headers)
+        assert response.status_code == 200, response.status_code
+        assert response.json() == {"role": "user"}
+
+        duplicate = b'{"role": "user", "role": "admin"}'
+        response = client.post("/users", content=duplicate, headers=headers)
+        assert response.status_code == 400, response.status_code
+        assert "admin" not in response.text
+
+        response = client.post("/users", content=b'{"score": NaN}', headers=headers)
+        assert response.status_code == 400, response.status_code
+
+        response = client.post("/users", content=b'{"role": ', headers=headers)
+        assert response.status_code == 422, response.status_code
+    """,
+)
+
+TEMP_FILES = CopyCase(
+    module="temp_files",
+    app="""
+        import os
+        from pathlib import Path
+
+        from fastapi import FastAPI, HTTPException, Request
+
+        from temp_files import private_folder, remove_leftover_files, temporary_file
+
+
+        def create_app() -> FastAPI:
+            app = FastAPI()
+            folder = private_folder(Path(os.environ["UPLOAD_DIR"]))
+            remove_leftover_files(folder)
+            app.state.upload_folder = folder
+
+            @app.post("/upload")
+            async def upload(request: Request) -> dict[str, int]:
+                with temporary_file(folder) as (path, file):
+                    async for chunk in request.stream():
+                        file.write(chunk)
+                    file.flush()
+                    if path.read_bytes().startswith(b"bad"):
+                        raise HTTPException(422)
+                    if path.read_bytes().startswith(b"crash"):
+                        raise RuntimeError("processing failed")
+                    return {"size": path.stat().st_size}
+
+            return app
+    """,
+    check="""
+        import stat
+        from pathlib import Path
+
+        from temp_files import remove_leftover_files
+
+        os.environ["UPLOAD_DIR"] = str(Path.cwd() / "uploads")
+        app = create_app()
+        folder = app.state.upload_folder
+        client = client_for(app)
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+        response = client.post("/upload", content=b"good data")
+        assert response.status_code == 200, response.status_code
+        assert response.json() == {"size": 9}
+        assert list(folder.iterdir()) == []
+
+        for body, status in ((b"bad data", 422), (b"crash", 500)):
+            response = client.post("/upload", content=body)
+            assert response.status_code == status, (body, response.status_code)
+            assert list(folder.iterdir()) == [], body
+
+        # A file left by a process that no longer runs is removed at start.
+        leftover = folder / "upload-999999999-abc"
+        leftover.write_bytes(b"old upload")
+        assert remove_leftover_files(folder) == 1
+        assert not leftover.exists()
+    """,
+)
+
+TRUSTED_HOSTS = CopyCase(
+    module="trusted_hosts",
+    app="""
+        from fastapi import FastAPI
+
+        from trusted_hosts import TrustedHostsMiddleware
+
+
+        def create_app() -> FastAPI:
+            app = FastAPI()
+
+            @app.get("/items")
+            def items() -> list[str]:
+                return []
+
+            app.add_middleware(TrustedHostsMiddleware, allowed_hosts=["api.example.com"])
+            return app
+    """,
+    check="""
+        client = client_for(create_app())
+
+        response = client.get("/items", headers={"Host": "api.example.com:8443"})
+        assert response.status_code == 200, response.status_code
+
+        for host in ("evil.test", "api.example.com.evil.test", "api.example.com@evil.test"):
+            response = client.get("/items", headers={"Host": host})
+            assert response.status_code == 400, (host, response.status_code)
+            error_id = response.headers["x-request-id"]
+            assert response.json() == {"error": "bad request", "error_id": error_id}
+            assert "location" not in response.headers, host
+    """,
+)
+
+COPY_CASES = [
+    API_KEY,
+    ERRORS,
+    REQUEST_ID,
+    ACCESS_LOG,
+    ROUTE_INVENTORY,
+    BODY_LIMIT,
+    BUDGET,
+    CLIENT_IP,
+    CORS,
+    HEADERS,
+    RATE_LIMIT,
+    STRICT_JSON,
+    TEMP_FILES,
+    TRUSTED_HOSTS,
+]
 
 # Shared by every check script: the standard library, and a test client
 # that shows server errors as responses, as a deployed server would.
@@ -323,7 +793,8 @@ def test_every_module_has_copy_case() -> None:
 def test_copied_module_works_alone(case: CopyCase, tmp_path: Path) -> None:
     folder = tmp_path / "copier"
     folder.mkdir()
-    shutil.copy(SECURITY_DIR / f"{case.module}.py", folder)
+    for module in (case.module, *case.companions):
+        shutil.copy(SECURITY_DIR / f"{module}.py", folder)
     (folder / "main.py").write_text(textwrap.dedent(case.app), encoding="utf-8")
     (folder / "check.py").write_text(CHECK_PREAMBLE + textwrap.dedent(case.check), encoding="utf-8")
 
