@@ -59,7 +59,7 @@ def summarize(report: dict[str, Any]) -> AuditResult:
             [
                 f"SKIPPED: the vulnerability service answered for none of the "
                 f"{len(dependencies)} locked packages (unreachable or filtered from this "
-                "machine); the dependencies were NOT audited. Run `make audit` where the "
+                "machine); the dependencies were NOT audited. Run `make dependency-audit` where the "
                 "service can be reached."
             ],
         )
@@ -77,7 +77,7 @@ def summarize_failure(stderr: str) -> AuditResult:
             PASSED,
             [
                 "SKIPPED: the vulnerability service could not be reached from this machine; "
-                "the dependencies were NOT audited. Run `make audit` where it can be reached."
+                "the dependencies were NOT audited. Run `make dependency-audit` where it can be reached."
             ],
         )
     last_line = stderr.strip().splitlines()[-1:] or ["no error output"]
