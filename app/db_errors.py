@@ -1,7 +1,7 @@
 """Database outages become 503 with the generic body, logged without flooding.
 
 While the database is down every request that touches it fails the same
-way. The first failure is logged with its cause; later ones are counted and
+way. The first failure is logged with its cause. Later ones are counted and
 summarised at most once per interval, so an outage under load writes a few
 lines, not one per request.
 """
@@ -51,7 +51,7 @@ class ThrottledErrorLog:
 
 
 def install_database_error_handler(app: FastAPI) -> None:
-    """Answer database connection failures with 503 instead of a 500."""
+    """Respond to database connection failures with 503 instead of a 500."""
     throttled = ThrottledErrorLog(logger)
 
     async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
