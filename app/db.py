@@ -8,6 +8,7 @@ database are plain `def`, so FastAPI runs them in its thread pool.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,21 @@ class Database:
 
     def __init__(self, url: str) -> None:
         parsed = make_url(url)
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        # A session gives its connection back when its `with` block ends, so
+        # a request waiting for a thread never holds one. The pool may then
+        # be smaller than FastAPI's thread pool (40 threads) without a
+        # deadlock, and a wait longer than pool_timeout is a 503.
+        options: dict[str, Any] = {
+            "pool_pre_ping": True,
+            "pool_size": 10,
+            "max_overflow": 10,
+            "pool_timeout": 10,
+        }
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                # The database holds user data: readable by the service's user only.
+                Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Sessions move between thread-pool threads; each is used by one
             # thread at a time, which is what SQLite's check guards.
             options["connect_args"] = {"check_same_thread": False}
@@ -51,8 +62,16 @@ class Database:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
+    @contextmanager
     def session(self) -> Iterator[Session]:
-        """Yield a session for one request (a FastAPI dependency)."""
+        """Open a session for one unit of work; its connection is returned on exit.
+
+        Routes use `with database.session() as session:` and build their
+        response inside the block. A session held by a yield-dependency would
+        keep its connection while FastAPI waits for a thread to serialize the
+        response; under a burst, every thread then waits for a connection
+        that a thread-less request holds, until the pool times out.
+        """
         with self._sessions() as session:
             yield session
 

@@ -1,13 +1,11 @@
-"""Dependencies shared by the routers: settings, database session, client id, cost limits."""
+"""Dependencies shared by the routers: settings, database, client id, cost limits."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.security.rate_limit import per_client_limit
@@ -23,9 +21,10 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_database(request: Request) -> Database:
+    """Return the app's database; routes open a session with `with database.session()`."""
     database: Database = request.app.state.database
-    yield from database.session()
+    return database
 
 
 async def get_client_id(request: Request) -> str:
@@ -58,5 +57,5 @@ def cost_limit(scope: str, setting: str) -> Any:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 ClientId = Annotated[str, Depends(get_client_id)]

@@ -9,7 +9,6 @@ key, in that order.
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -99,7 +98,7 @@ async def _article_text(request: Request, article_id: int | None) -> str:
     database: Database = request.app.state.database
 
     def load() -> str | None:
-        with contextmanager(database.session)() as session:
+        with database.session() as session:
             article = session.get(Article, article_id)
             return None if article is None else f"{article.title}\n\n{article.summary}"
 

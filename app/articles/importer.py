@@ -37,7 +37,7 @@ from app.articles.spreadsheet import (
     detect_kind,
     read_rows,
 )
-from app.deps import ClientId, SessionDep, SettingsDep, cost_limit
+from app.deps import ClientId, DatabaseDep, SettingsDep, cost_limit
 from app.security.temp_files import temporary_file
 from app.settings import Settings
 
@@ -66,15 +66,16 @@ class ImportResult(BaseModel):
     rejected: list[RejectedRow]
 
 
-def get_article_writer(session: SessionDep) -> ArticleWriter:
+async def get_article_writer(database: DatabaseDep) -> ArticleWriter:
     """Return the function that stores the valid rows, in one transaction."""
 
     def write(articles: list[ArticleIn]) -> None:
-        session.add_all(
-            Article(title=article.title, summary=article.summary, url=str(article.url))
-            for article in articles
-        )
-        session.commit()
+        with database.session() as session:
+            session.add_all(
+                Article(title=article.title, summary=article.summary, url=str(article.url))
+                for article in articles
+            )
+            session.commit()
 
     return write
 
