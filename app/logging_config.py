@@ -30,6 +30,9 @@ class RedactSecretsFilter(logging.Filter):
         self._secrets = sorted({s for s in secrets if len(s) >= 8}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Uvicorn adds `color_message`, a copy of the message with terminal
+        # colour codes, which would otherwise become a field of each JSON line.
+        record.__dict__.pop("color_message", None)
         if not self._secrets:
             return True
 

@@ -16,13 +16,22 @@ from app.articles.models import SUMMARY_MAX_LENGTH, TITLE_MAX_LENGTH
 
 # Tab, line feed and carriage return are allowed; other control characters
 # are not (PostgreSQL rejects NUL in text, and none belongs in a title).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bidirectional overrides and isolates (U+202A to U+202E, U+2066 to U+2069)
+# are refused too: they make a title display differently from its text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def _reject_control_characters(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
     return value
+
+
+def _reject_credentials(url: HttpUrl) -> HttpUrl:
+    # A user name or password in a public link leaks it to every reader.
+    if url.username or url.password:
+        raise ValueError("must not contain a user name or password")
+    return url
 
 
 Title = Annotated[
@@ -46,7 +55,7 @@ class ArticleIn(BaseModel):
     summary: Summary = ""
     # HttpUrl accepts only the http and https schemes, so `javascript:`,
     # `data:` and relative URLs are rejected before anything is stored.
-    url: HttpUrl
+    url: Annotated[HttpUrl, AfterValidator(_reject_credentials)]
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -152,14 +152,23 @@ async def _http_exception_handler(request: Request, exc: Exception) -> JSONRespo
     return error_response(request, exc.status_code, headers=exc.headers)
 
 
+# A body with thousands of unknown keys would otherwise get a 422 listing
+# each of them: a response larger than the request, built for free.
+MAX_FIELD_ERRORS = 20
+
+
 async def _validation_exception_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101  # registered for this type only
     fields = []
-    for error in exc.errors():
+    for error in exc.errors()[:MAX_FIELD_ERRORS]:
         # Only location and message: FastAPI's default body also has `input`
         # (the submitted value) and `ctx`, which can hold a secret or the text
         # of a validator's exception.
         location = [part for part in error.get("loc", ()) if isinstance(part, str | int)]
+        if error.get("type") == "extra_forbidden" and location:
+            # The name of an unknown key is submitted content too: say where
+            # it was, not what it was.
+            location = location[:-1]
         fields.append({"loc": location, "msg": str(error.get("msg", "invalid value"))})
     return error_response(request, 422, extra={"fields": fields})
 

@@ -74,6 +74,40 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+
+class _RepeatedWarnings:
+    """Log the first warning for a key, then at most one line per interval with a count.
+
+    A client hammering a limit would otherwise write one log line per
+    refused request.
+    """
+
+    def __init__(self, interval: float = 60.0, max_keys: int = 10_000) -> None:
+        self._interval = interval
+        self._max_keys = max_keys
+        self._last_logged: dict[str, float] = {}
+        self._skipped: dict[str, int] = {}
+
+    def warning(self, key: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        last = self._last_logged.get(key)
+        if last is not None and now - last < self._interval:
+            self._skipped[key] = self._skipped.get(key, 0) + 1
+            return
+        if len(self._last_logged) >= self._max_keys:
+            # Bounded memory under many distinct clients: start counting afresh.
+            self._last_logged.clear()
+            self._skipped.clear()
+        skipped = self._skipped.pop(key, 0)
+        self._last_logged[key] = now
+        if skipped:
+            logger.warning(message + " (%d more since the last line)", *args, skipped)
+        else:
+            logger.warning(message, *args)
+
+
+_limit_warnings = _RepeatedWarnings()
+
 # A limit string, or a function of the request returning one (read from the
 # app's settings at request time, so one router serves apps with different
 # settings).
@@ -256,7 +290,12 @@ def per_client_limit(scope: str, limit: LimitSource) -> Callable[..., Awaitable[
             state = await limiter.hit(item, scope, "client", client_id)
 
         if not state.allowed:
-            logger.warning("rate limit reached: scope=%s client_id=%s", scope, client_id)
+            _limit_warnings.warning(
+                f"{scope}:{client_id}",
+                "rate limit reached: scope=%s client_id=%s",
+                scope,
+                client_id,
+            )
             raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, headers=state.headers())
         response.headers.update(state.headers())
 
@@ -276,7 +315,9 @@ async def limit_failed_auth(request: Request) -> AsyncIterator[None]:
     async with limiter.storage_guard("auth-failure"):
         exhausted = await limiter.is_exhausted(item, "auth-failure", "ip", address)
     if exhausted is not None:
-        logger.warning("failed-authentication limit reached: client_ip=%s", address)
+        _limit_warnings.warning(
+            f"auth-failure:{address}", "failed-authentication limit reached: client_ip=%s", address
+        )
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, headers=exhausted.headers())
 
     try:

@@ -87,7 +87,10 @@ class TrustedHostsMiddleware:
             return
 
         headers = Headers(scope=scope)
-        host = host_from_header(headers.get("host"))
+        # Two Host headers are ambiguous: a proxy may route by one while
+        # this app reads the other, so neither is trusted.
+        values = headers.getlist("host")
+        host = host_from_header(values[0]) if len(values) == 1 else None
         if host is not None and self.is_allowed_host(host):
             await self.app(scope, receive, send)
             return

@@ -120,3 +120,22 @@ def test_create_keeps_markup_as_text(articles_client: TestClient) -> None:
     created = _create(articles_client, title=payload, summary=payload)
     assert created["title"] == payload
     assert articles_client.get(f"/api/articles/{created['id']}").json()["summary"] == payload
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "t", "url": "https://user:password@example.com/"},
+        {"title": "t", "url": "https://user@example.com/"},
+        {"title": "abc\u202edcba", "url": "https://example.com"},
+        {"title": "t", "summary": "x\u2066y", "url": "https://example.com"},
+    ],
+    ids=["url-password", "url-user", "bidi-override", "bidi-isolate"],
+)
+def test_create_rejects_hidden_content(
+    articles_client: TestClient, body: dict[str, object]
+) -> None:
+    response = articles_client.post("/api/articles", json=body, headers=auth())
+    assert response.status_code == 422
+    assert "password" not in response.text.replace("must not contain a user name or password", "")
+    assert articles_client.get("/api/articles").json()["total"] == 0

@@ -250,3 +250,19 @@ def test_422_never_echoes_input(build: object) -> None:
         response = client.post("/probe", json={"name": "n", "count": SENTINEL})
     assert response.status_code == 422
     assert SENTINEL not in response.text
+
+
+def test_422_omits_unknown_key_names(client: TestClient) -> None:
+    body = {"title": "t", "url": "https://example.com", SENTINEL: 1}
+    response = client.post("/api/articles", json=body, headers=auth())
+    assert response.status_code == 422
+    assert SENTINEL not in response.text
+    assert response.json()["fields"] == [{"loc": ["body"], "msg": "Extra inputs are not permitted"}]
+
+
+def test_422_lists_at_most_twenty_fields(client: TestClient) -> None:
+    body: dict[str, object] = {"title": "t", "url": "https://example.com"}
+    body.update({f"extra{number}": number for number in range(5000)})
+    response = client.post("/api/articles", json=body, headers=auth())
+    assert response.status_code == 422
+    assert len(response.json()["fields"]) == 20

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 
@@ -183,3 +184,16 @@ def test_forwarded_for_from_trusted_proxy_sets_the_bucket(
     )
 
     assert statuses == [401, 401, 401, 401, 429]
+
+
+def test_refusals_logged_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
+    from app.security.rate_limit import _RepeatedWarnings
+
+    caplog.set_level(logging.WARNING, logger="app.security.rate_limit")
+    warnings = _RepeatedWarnings(interval=3600)
+    for _ in range(50):
+        warnings.warning("analyze:alice", "rate limit reached: client_id=%s", "alice")
+    warnings.warning("analyze:bob", "rate limit reached: client_id=%s", "bob")
+
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == ["rate limit reached: client_id=alice", "rate limit reached: client_id=bob"]

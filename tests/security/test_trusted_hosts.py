@@ -142,3 +142,11 @@ def test_foreign_host_rejected(build: object) -> None:
     with TestClient(build()) as client:  # type: ignore[operator]
         response = client.get("/healthz", headers={"Host": "rebind.evil.test"})
     assert response.status_code == 400
+
+
+def test_duplicate_host_headers_rejected(make_client: ClientFactory) -> None:
+    client = make_client(**PRODUCTION_SETTINGS)
+    for first, second in (("localhost", "evil.test"), ("localhost", "localhost")):
+        response = client.get("/healthz", headers=[("Host", first), ("Host", second)])
+        assert response.status_code == 400
+        assert set(response.json()) == {"error", "error_id"}
