@@ -28,6 +28,7 @@ from app.checks import (
 )
 from app.db import Database
 from app.db_errors import install_database_error_handler
+from app.docs_routes import OPENAPI_URL, add_docs_routes
 from app.health import ReadinessCheck
 from app.health import protected_router as identity_router
 from app.health import public_router as health_router
@@ -106,9 +107,11 @@ def create_app(settings: Settings, *, gate: bool = True) -> FastAPI:
         # debug=True would make Starlette respond to errors with tracebacks,
         # so no setting turns it on, in any environment.
         debug=False,
-        docs_url="/docs" if settings.show_docs else None,
-        redoc_url="/redoc" if settings.show_docs else None,
-        openapi_url="/openapi.json" if settings.show_docs else None,
+        # The docs pages are added below, with their own policy; FastAPI's
+        # would be blank under the API's Content-Security-Policy.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if settings.show_docs else None,
         lifespan=lifespan,
     )
     auth = APIKeyAuth(settings.api_keys)
@@ -136,6 +139,8 @@ def create_app(settings: Settings, *, gate: bool = True) -> FastAPI:
     }
     app.state.readiness_checks = readiness_checks
 
+    if settings.show_docs:
+        add_docs_routes(app)
     install_error_handlers(app)
     install_database_error_handler(app)
     _include_routers(app, auth)

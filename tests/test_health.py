@@ -59,3 +59,15 @@ def test_docs_stay_hidden_in_production_when_enabled(make_settings: SettingsFact
     settings = make_settings(**PRODUCTION_SETTINGS, docs_enabled=True)
     assert settings.show_docs is False
     assert [p.subject for p in find_settings_problems(settings)] == ["DOCS_ENABLED"]
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect"])
+def test_docs_pages_carry_their_own_policy(make_client: ClientFactory, path: str) -> None:
+    response = make_client(app_env="development").get(path)
+    policy = response.headers["content-security-policy"]
+    assert response.status_code == 200
+    # The API default (`default-src 'none'` and nothing else) would block
+    # the CDN scripts and leave a blank page.
+    assert "script-src https://cdn.jsdelivr.net" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert len(response.headers.get_list("content-security-policy")) == 1
