@@ -41,7 +41,10 @@ def command_init_env(args: argparse.Namespace) -> int:
 
     print(f"Wrote {path} with a new development key for client 'dev'.")
     print("Call the API with it, for example:")
-    print(f"  curl -H 'X-API-Key: {key}' http://127.0.0.1:8000/api/me")
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "8000")
+    print(f"  curl -H 'X-API-Key: {key}' http://{host}:{port}/api/me")
+    print("The key is in .env; this command prints it only when it writes the file.")
     return 0
 
 
