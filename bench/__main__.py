@@ -74,6 +74,10 @@ def hardened_env(run: Run, storage_uri: str) -> dict[str, str]:
         "IMPORT_RATE_LIMIT": UNREACHED_RATE_LIMIT,
         "AI_DAILY_BUDGET_CALLS": str(10**12),
         "AI_DAILY_BUDGET_TOKENS": str(10**15),
+        "AI_DAILY_BUDGET_TOTAL_CALLS": str(10**12),
+        "AI_DAILY_BUDGET_TOTAL_TOKENS": str(10**15),
+        # The 50 MB CSV has about 91,000 rows; the import must take them all.
+        "IMPORT_MAX_ROWS": "100000",
         "MAX_UPLOAD_BYTES": str((run.options.import_mb + 16) * MIB),
         "LOG_LEVEL": "INFO",
     }
