@@ -196,7 +196,7 @@ def main() -> int:
     load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     for folder in ("data", "uploads", "tmp"):
-        (workdir / folder).mkdir()
+        (workdir / folder).mkdir(mode=0o700)
     run = Run(options, Cores.detect(), workdir, secrets.token_urlsafe(32))
     try:
         measure(run)
