@@ -310,6 +310,20 @@ def test_missing_title_and_cell_over_bound(client: TestClient, upload_dir: Path)
     _assert_empty(upload_dir)
 
 
+def test_formula_is_not_evaluated(client: TestClient, upload_dir: Path) -> None:
+    # openpyxl saves a formula without a cached value, so the cell reads empty.
+    content = xlsx_bytes(("=1+1", "", "https://example.com/f"))
+
+    response = _upload(client, content)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "imported": 0,
+        "rejected": [{"row": 2, "field": "title", "message": "Field required"}],
+    }
+    _assert_empty(upload_dir)
+
+
 def test_csv_field_over_parser_limit_is_422(client: TestClient, upload_dir: Path) -> None:
     # Python's csv module refuses a field over 128 KiB (131,072 characters).
     content = csv_bytes(("Huge", "S" * 131_073, "https://example.com/h"))
