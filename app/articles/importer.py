@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
@@ -107,6 +107,7 @@ ArticleWriterDep = Annotated[ArticleWriter, Depends(get_article_writer)]
     responses={
         413: {"description": "The body is larger than MAX_UPLOAD_BYTES."},
         415: {"description": "The file is not an .xlsx workbook or UTF-8 CSV."},
+        400: {"description": "A malformed or unfinished multipart body."},
         422: {"description": "No `file` field, a bad header row, or a file over a bound."},
     },
 )
@@ -146,14 +147,18 @@ async def _receive_file_field(request: Request, destination: BinaryIO, client_id
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
 
     part = _FilePart(destination)
-    parser = MultipartParser(boundary, part.callbacks())
     try:
+        # The parser refuses a boundary over 256 bytes as it is built.
+        parser = MultipartParser(boundary, part.callbacks())
         async for chunk in request.stream():
             # A chunk is what the server read from the socket at once, so
             # writing it to a local file is short enough for the event loop.
             parser.write(chunk)
+        # finalize() does not check that the body ended (python-multipart
+        # 0.0.34); the `on_end` callback, called at the closing boundary,
+        # is the check.
         parser.finalize()
-    except MultipartParseError as exc:
+    except FormParserError as exc:
         logger.info(
             "import rejected: client_id=%s reason=invalid multipart body (%s)",
             client_id,
@@ -166,6 +171,12 @@ async def _receive_file_field(request: Request, destination: BinaryIO, client_id
         logger.info("import abandoned: client_id=%s reason=client disconnected", client_id)
         raise HTTPException(status.HTTP_400_BAD_REQUEST) from None
 
+    if not part.complete:
+        logger.info(
+            "import rejected: client_id=%s reason=body ended before the closing boundary",
+            client_id,
+        )
+        raise HTTPException(status.HTTP_400_BAD_REQUEST)
     if part.filename is None:
         logger.info("import rejected: client_id=%s reason=missing file field", client_id)
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT)
@@ -183,6 +194,8 @@ class _FilePart:
         self._part_name: bytes | None = None
         self._part_filename: bytes | None = None
         self._writing = False
+        # Set by the closing boundary: a body cut short never sets it.
+        self.complete = False
 
     def callbacks(self) -> MultipartCallbacks:
         return {
@@ -193,6 +206,7 @@ class _FilePart:
             "on_headers_finished": self._on_headers_finished,
             "on_part_data": self._on_part_data,
             "on_part_end": self._on_part_end,
+            "on_end": self._on_end,
         }
 
     def _on_part_begin(self) -> None:
@@ -225,6 +239,9 @@ class _FilePart:
 
     def _on_part_end(self) -> None:
         self._writing = False
+
+    def _on_end(self) -> None:
+        self.complete = True
 
 
 def _import_file(

@@ -7,15 +7,20 @@ content of the other is refused too.
 A small `.xlsx` can expand to gigabytes (a ZIP bomb). Before openpyxl opens
 it, the sizes the archive declares are added up and refused over a bound;
 Python's zipfile never inflates an entry beyond its declared size, so the
-declaration cannot lie. openpyxl then reads in read-only mode, one row at a
-time, and the number of rows, the columns and the length of each cell are
-bounded too.
+declaration cannot lie. The cell elements in the archive are counted next,
+streaming, because openpyxl builds every cell of a row before its column
+bound drops the extras: one row of millions of empty cells would cost
+gigabytes. openpyxl then reads in read-only mode, one row at a time, and the
+number of rows, the columns and the length of each cell are bounded too.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import lzma
+import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -42,19 +47,36 @@ MAX_BLANK_ROWS = 1000
 # Entries in the archive; a real workbook of one sheet has about a dozen.
 MAX_ZIP_ENTRIES = 1000
 
-# Exceptions that openpyxl and zipfile raise for a workbook with missing,
-# malformed or corrupt parts. defusedxml's errors subclass ValueError.
-_BROKEN_WORKBOOK_ERRORS = (
+# Exceptions that zipfile raises for an archive it cannot decompress: an
+# entry flagged encrypted (RuntimeError), a compression method it lacks
+# (NotImplementedError), or a corrupt or truncated stream.
+_BROKEN_ZIP_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
+    lzma.LZMAError,
+    struct.error,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    OSError,
+)
+# The above, and what openpyxl raises for missing or malformed parts.
+# defusedxml's errors subclass ValueError.
+_BROKEN_WORKBOOK_ERRORS = (
+    *_BROKEN_ZIP_ERRORS,
     ElementTree.ParseError,
     KeyError,
     IndexError,
     TypeError,
     ValueError,
-    EOFError,
-    OSError,
 )
+# The start of a cell element, `<c ` or `<c/>`, under any namespace prefix
+# (`<x:c `). It may match in a part that is not a sheet, or in a comment;
+# that only counts a few cells too many.
+_CELL_START = re.compile(rb"<(?:[^\s<>/:!?]+:)?c[\s/>]")
+# Bytes kept from one chunk to the next, so a cell start split across them
+# is counted once. A prefix longer than this may hide one cell a chunk.
+_CELL_START_CARRY = 64
 _ZIP_MAGIC = b"PK\x03\x04"
 _XLSX_PARTS = ("[Content_Types].xml", "xl/workbook.xml")
 _EXTENSIONS: dict[str, SpreadsheetKind] = {".xlsx": "xlsx", ".csv": "csv"}
@@ -66,7 +88,7 @@ class NotASpreadsheetError(Exception):
 
 
 class SpreadsheetTooLargeError(Exception):
-    """The spreadsheet exceeds a bound: rows, columns or expanded size (HTTP 422)."""
+    """The spreadsheet exceeds a bound: rows, columns, cells or expanded size (HTTP 422)."""
 
 
 class BadHeaderError(Exception):
@@ -102,7 +124,14 @@ def read_rows(
     path: Path, kind: SpreadsheetKind, *, max_rows: int, max_expanded_bytes: int
 ) -> Iterator[Row]:
     """Yield the data rows of the file; raise before yielding a row past `max_rows`."""
-    raw_rows = _xlsx_rows(path, max_expanded_bytes) if kind == "xlsx" else _csv_rows(path)
+    if kind == "xlsx":
+        # As many cells as the rows allowed (header, data and blank rows)
+        # times the columns read. A sheet with more, such as empty styled
+        # cells far to the right of the data, is refused.
+        max_cells = (1 + max_rows + MAX_BLANK_ROWS) * (MAX_COLUMNS + 1)
+        raw_rows = _xlsx_rows(path, max_expanded_bytes, max_cells)
+    else:
+        raw_rows = _csv_rows(path)
 
     header: tuple[str, ...] | None = None
     data_rows = 0
@@ -131,7 +160,7 @@ def _has_workbook_parts(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError):
+    except _BROKEN_ZIP_ERRORS:
         return False
     return all(part in names for part in _XLSX_PARTS)
 
@@ -163,8 +192,37 @@ def _check_expanded_size(path: Path, max_expanded_bytes: int) -> None:
         raise SpreadsheetTooLargeError(f"expands to {expanded} bytes")
 
 
-def _xlsx_rows(path: Path, max_expanded_bytes: int) -> Iterator[tuple[object, ...]]:
+def _check_cell_count(path: Path, max_cells: int) -> None:
+    """Count the cell elements in every part, streaming; refuse past `max_cells`.
+
+    Every part is read, not only those named like sheets: the workbook's
+    relationships may point its sheet at any part name.
+    """
+    cells = 0
+    with zipfile.ZipFile(path) as archive:
+        for entry in archive.infolist():
+            with archive.open(entry) as part:
+                carried = b""
+                while chunk := part.read(_READ_CHUNK):
+                    data = carried + chunk
+                    # A match that starts in the carried tail is counted on
+                    # the next pass, with the bytes that complete it.
+                    cutoff = max(len(data) - _CELL_START_CARRY, 0)
+                    cells += sum(1 for m in _CELL_START.finditer(data) if m.start() < cutoff)
+                    carried = data[cutoff:]
+                    if cells > max_cells:
+                        raise SpreadsheetTooLargeError(f"more than {max_cells} cells")
+                cells += sum(1 for _ in _CELL_START.finditer(carried))
+    if cells > max_cells:
+        raise SpreadsheetTooLargeError(f"more than {max_cells} cells")
+
+
+def _xlsx_rows(path: Path, max_expanded_bytes: int, max_cells: int) -> Iterator[tuple[object, ...]]:
     _check_expanded_size(path, max_expanded_bytes)
+    try:
+        _check_cell_count(path, max_cells)
+    except _BROKEN_ZIP_ERRORS as exc:
+        raise NotASpreadsheetError("archive cannot be decompressed") from exc
     # A file object, not the path: openpyxl refuses a path without an
     # .xlsx suffix, and the upload file's name never has one.
     with path.open("rb") as file:
@@ -174,8 +232,9 @@ def _xlsx_rows(path: Path, max_expanded_bytes: int) -> Iterator[tuple[object, ..
             raise NotASpreadsheetError("workbook cannot be opened") from exc
         try:
             sheet = workbook.worksheets[0]
-            # max_col stops openpyxl building cells past the bound; one more
-            # column than allowed is read to notice a value there.
+            # max_col drops the cells past the bound from each row, after
+            # openpyxl has parsed them all (so _check_cell_count runs first).
+            # One more column than allowed is read to notice a value there.
             yield from sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)
         except _BROKEN_WORKBOOK_ERRORS as exc:
             raise NotASpreadsheetError("workbook cannot be read") from exc
@@ -191,8 +250,10 @@ def _csv_rows(path: Path) -> Iterator[tuple[object, ...]]:
             for values in reader:
                 yield tuple(values)
         except csv.Error as exc:
-            # A field over csv.field_size_limit() (128 KiB) or a broken quote.
-            raise NotASpreadsheetError("CSV cannot be parsed") from exc
+            # The reader is not strict and the text has no NUL (detect_kind),
+            # so the only error left is a field over csv.field_size_limit()
+            # (128 KiB). The file is valid CSV over a bound, hence 422.
+            raise SpreadsheetTooLargeError("a CSV field is over the parser's limit") from exc
 
 
 def _has_value(value: object) -> bool:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import zipfile
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -18,7 +22,14 @@ from app.articles.schemas import ArticleIn
 from app.checks import UnsafeConfigurationError
 from app.main import create_app
 from app.security.temp_files import FILE_PREFIX
-from tests.articles.spreadsheets import csv_bytes, replace_part, xlsx_bytes, zip_bomb
+from tests.articles.spreadsheets import (
+    csv_bytes,
+    raw_entries,
+    raw_zip,
+    replace_part,
+    xlsx_bytes,
+    zip_bomb,
+)
 from tests.conftest import ClientFactory, SettingsFactory
 from tests.helpers import BOB_KEY, PRODUCTION_SETTINGS, auth
 
@@ -144,6 +155,118 @@ def test_xml_entity_expansion_is_415(client: TestClient, upload_dir: Path) -> No
     _assert_empty(upload_dir)
 
 
+SHEET = "xl/worksheets/sheet1.xml"
+# The general-purpose flag bit that marks an entry as encrypted.
+ENCRYPTED = 0x1
+# WinZip's AES method, which zipfile cannot decompress.
+AES_METHOD = 99
+# zipfile's LZMA header (version, size of the properties), valid properties,
+# then bytes that are not an LZMA stream.
+CORRUPT_LZMA = b"\x09\x04\x05\x00" + b"\x5d\x00\x00\x01\x00" + b"\xff" * 40
+
+
+def _hostile_workbook(name: str, **changes: Any) -> bytes:
+    """Build a valid workbook, then change the header fields or stored bytes of entry `name`."""
+    entries = raw_entries(xlsx_bytes(("A", "", "https://example.com/a")))
+    changed = [replace(entry, **changes) if entry.name == name else entry for entry in entries]
+    return raw_zip(*changed)
+
+
+def _deflated(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-15)
+    return compressor.compress(data) + compressor.flush()
+
+
+def _sheet_data() -> bytes:
+    entries = raw_entries(xlsx_bytes(("A", "", "https://example.com/a")))
+    return next(entry.data for entry in entries if entry.name == SHEET)
+
+
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [
+        pytest.param(SHEET, {"flags": ENCRYPTED}, id="encrypted-sheet"),
+        pytest.param("[Content_Types].xml", {"flags": ENCRYPTED}, id="encrypted-content-types"),
+        pytest.param("xl/workbook.xml", {"flags": ENCRYPTED}, id="encrypted-workbook"),
+        pytest.param(SHEET, {"method": AES_METHOD}, id="unknown-method"),
+        pytest.param(
+            SHEET, {"method": zipfile.ZIP_LZMA, "stored": CORRUPT_LZMA}, id="corrupt-lzma"
+        ),
+        pytest.param(
+            SHEET, {"method": zipfile.ZIP_DEFLATED, "stored": b"\xff" * 64}, id="corrupt-deflate"
+        ),
+        pytest.param(
+            SHEET,
+            {"method": zipfile.ZIP_DEFLATED, "stored": _deflated(_sheet_data())[:40]},
+            id="truncated-deflate",
+        ),
+    ],
+)
+def test_undecompressable_workbook_is_415(
+    client: TestClient, upload_dir: Path, name: str, changes: dict[str, Any]
+) -> None:
+    content = _hostile_workbook(name, **changes)
+
+    _assert_generic(_upload(client, content), 415, "unsupported media type")
+    assert _titles(client) == []
+    _assert_empty(upload_dir)
+
+
+def _sheet_with_empty_cells(prefix: str, empty_cells: int) -> bytes:
+    """A sheet of a header, one article, and a row of `empty_cells` empty cells."""
+    tag = f"{prefix}:" if prefix else ""
+    namespace = f"xmlns{':' + prefix if prefix else ''}"
+
+    def text(ref: str, value: str) -> str:
+        return (
+            f'<{tag}c r="{ref}" t="inlineStr"><{tag}is><{tag}t>{value}</{tag}t></{tag}is></{tag}c>'
+        )
+
+    empty = f'<{tag}c r="A3"/>' * empty_cells
+    return (
+        f'<{tag}worksheet {namespace}="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<{tag}sheetData>"
+        f'<{tag}row r="1">{text("A1", "title")}{text("B1", "url")}</{tag}row>'
+        f'<{tag}row r="2">{text("A2", "A")}{text("B2", "https://example.com/a")}</{tag}row>'
+        f'<{tag}row r="3">{empty}</{tag}row>'
+        f"</{tag}sheetData></{tag}worksheet>"
+    ).encode()
+
+
+@pytest.mark.parametrize("prefix", ["", "x"])
+def test_row_of_many_empty_cells_is_422(
+    make_client: ClientFactory, upload_dir: Path, prefix: str
+) -> None:
+    # With 2 rows allowed, the bound is (1 + 2 + 1000 blank) rows * 17 columns
+    # = 17,051 cells. The 422 shows that openpyxl, which would build every
+    # cell of the row in memory, never read the sheet.
+    client = make_client(**HIGH_IMPORT_LIMIT, upload_tmp_dir=upload_dir, import_max_rows=2)
+    sheet = _sheet_with_empty_cells(prefix, 20_000)
+    content = _hostile_workbook(
+        SHEET, data=sheet, stored=_deflated(sheet), method=zipfile.ZIP_DEFLATED
+    )
+
+    _assert_generic(_upload(client, content), 422, "invalid request")
+    assert _titles(client) == []
+    _assert_empty(upload_dir)
+
+
+def test_row_of_empty_cells_under_bound_imports(
+    make_client: ClientFactory, upload_dir: Path
+) -> None:
+    client = make_client(**HIGH_IMPORT_LIMIT, upload_tmp_dir=upload_dir, import_max_rows=2)
+    sheet = _sheet_with_empty_cells("x", 16_000)
+    content = _hostile_workbook(
+        SHEET, data=sheet, stored=_deflated(sheet), method=zipfile.ZIP_DEFLATED
+    )
+
+    response = _upload(client, content)
+
+    assert response.status_code == 200
+    assert response.json() == {"imported": 1, "rejected": []}
+    _assert_empty(upload_dir)
+
+
 def test_rows_rejected_by_number_and_field(client: TestClient, upload_dir: Path) -> None:
     script_url = "javascript:alert(document.cookie)"
     long_title = "T" * 201
@@ -184,6 +307,29 @@ def test_missing_title_and_cell_over_bound(client: TestClient, upload_dir: Path)
             {"row": 3, "field": "summary", "message": "longer than 3083 characters"},
         ],
     }
+    _assert_empty(upload_dir)
+
+
+def test_formula_is_not_evaluated(client: TestClient, upload_dir: Path) -> None:
+    # openpyxl saves a formula without a cached value, so the cell reads empty.
+    content = xlsx_bytes(("=1+1", "", "https://example.com/f"))
+
+    response = _upload(client, content)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "imported": 0,
+        "rejected": [{"row": 2, "field": "title", "message": "Field required"}],
+    }
+    _assert_empty(upload_dir)
+
+
+def test_csv_field_over_parser_limit_is_422(client: TestClient, upload_dir: Path) -> None:
+    # Python's csv module refuses a field over 128 KiB (131,072 characters).
+    content = csv_bytes(("Huge", "S" * 131_073, "https://example.com/h"))
+
+    _assert_generic(_upload(client, content, "articles.csv"), 422, "invalid request")
+    assert _titles(client) == []
     _assert_empty(upload_dir)
 
 
@@ -259,6 +405,37 @@ def test_body_that_is_not_multipart_is_415(client: TestClient, upload_dir: Path)
     response = client.post(IMPORT, json={"title": "A"}, headers=auth())
 
     _assert_generic(response, 415, "unsupported media type")
+    _assert_empty(upload_dir)
+
+
+def _multipart(boundary: str, closing: bool) -> bytes:
+    body = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode() + csv_bytes(("Cut", "", "https://example.com/cut"))
+    return body + (f"\r\n--{boundary}--\r\n".encode() if closing else b"")
+
+
+def test_boundary_over_parser_limit_is_400(client: TestClient, upload_dir: Path) -> None:
+    # python-multipart refuses a boundary longer than 256 bytes.
+    boundary = "b" * 257
+    headers = {**auth(), "Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+    response = client.post(IMPORT, content=_multipart(boundary, closing=True), headers=headers)
+
+    _assert_generic(response, 400, "bad request")
+    _assert_empty(upload_dir)
+
+
+def test_body_without_closing_boundary_is_400(client: TestClient, upload_dir: Path) -> None:
+    boundary = "b0undary"
+    headers = {**auth(), "Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+    response = client.post(IMPORT, content=_multipart(boundary, closing=False), headers=headers)
+
+    _assert_generic(response, 400, "bad request")
+    assert _titles(client) == []
     _assert_empty(upload_dir)
 
 
