@@ -15,7 +15,7 @@ system's shared temp folder.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
@@ -24,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy import insert
 from starlette.requests import ClientDisconnect
 
 from app.articles.models import Article
@@ -50,7 +51,12 @@ logger = logging.getLogger(__name__)
 
 import_router = APIRouter(prefix="/api/articles", tags=["articles"])
 
-ArticleWriter = Callable[[list[ArticleIn]], None]
+# Stores the valid rows it is given, in one transaction, and returns how many.
+ArticleWriter = Callable[[Iterable[ArticleIn]], int]
+
+# Rows sent to the database at a time. The rows are streamed from the file
+# and inserted in batches, so memory does not grow with the file's length.
+WRITE_BATCH_ROWS = 500
 
 
 class RejectedRow(BaseModel):
@@ -67,15 +73,29 @@ class ImportResult(BaseModel):
 
 
 async def get_article_writer(database: DatabaseDep) -> ArticleWriter:
-    """Return the function that stores the valid rows, in one transaction."""
+    """Return the function that stores the valid rows, in one transaction.
 
-    def write(articles: list[ArticleIn]) -> None:
+    If reading the file fails part-way (a bound is crossed), the exception
+    leaves the session without a commit, so no row of the file is stored.
+    """
+
+    def write(articles: Iterable[ArticleIn]) -> int:
+        written = 0
         with database.session() as session:
-            session.add_all(
-                Article(title=article.title, summary=article.summary, url=str(article.url))
-                for article in articles
-            )
+            batch: list[dict[str, str]] = []
+            for article in articles:
+                batch.append(
+                    {"title": article.title, "summary": article.summary, "url": str(article.url)}
+                )
+                if len(batch) == WRITE_BATCH_ROWS:
+                    session.execute(insert(Article), batch)
+                    written += len(batch)
+                    batch = []
+            if batch:
+                session.execute(insert(Article), batch)
+                written += len(batch)
             session.commit()
+        return written
 
     return write
 
@@ -255,7 +275,8 @@ def _import_file(
             max_rows=settings.import_max_rows,
             max_expanded_bytes=settings.import_max_expanded_bytes,
         )
-        valid, rejected = _validate(rows)
+        rejected: list[RejectedRow] = []
+        imported = write(_valid_articles(rows, rejected))
     except NotASpreadsheetError as exc:
         logger.info("import rejected: client_id=%s reason=not a spreadsheet (%s)", client_id, exc)
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE) from None
@@ -263,14 +284,11 @@ def _import_file(
         logger.info("import rejected: client_id=%s reason=invalid spreadsheet (%s)", client_id, exc)
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT) from None
 
-    if valid:
-        write(valid)
-    return ImportResult(imported=len(valid), rejected=rejected)
+    return ImportResult(imported=imported, rejected=rejected)
 
 
-def _validate(rows: Iterable[Row]) -> tuple[list[ArticleIn], list[RejectedRow]]:
-    valid: list[ArticleIn] = []
-    rejected: list[RejectedRow] = []
+def _valid_articles(rows: Iterable[Row], rejected: list[RejectedRow]) -> Iterator[ArticleIn]:
+    """Yield each valid row as an article, and add each invalid row's errors to `rejected`."""
     for row in rows:
         if row.too_long:
             rejected.extend(
@@ -281,11 +299,12 @@ def _validate(rows: Iterable[Row]) -> tuple[list[ArticleIn], list[RejectedRow]]:
             )
             continue
         try:
-            valid.append(ArticleIn.model_validate(row.cells))
+            article = ArticleIn.model_validate(row.cells)
         except ValidationError as exc:
             # Location and message only: `input` and `ctx` would copy the
             # cell's content into the response.
             for error in exc.errors(include_input=False, include_url=False, include_context=False):
                 field = str(error["loc"][0]) if error["loc"] else "row"
                 rejected.append(RejectedRow(row=row.number, field=field, message=error["msg"]))
-    return valid, rejected
+            continue
+        yield article

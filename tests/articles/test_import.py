@@ -7,7 +7,7 @@ import os
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -339,8 +339,8 @@ def test_processing_that_raises_is_500(
     written: list[int] = []
 
     def failing_writer() -> ArticleWriter:
-        def write(articles: list[ArticleIn]) -> None:
-            written.append(len(articles))
+        def write(articles: Iterable[ArticleIn]) -> int:
+            written.append(len(list(articles)))
             raise RuntimeError("storage failed part-way")
 
         return write
@@ -366,6 +366,35 @@ def test_zip_bomb_is_422(client: TestClient, upload_dir: Path) -> None:
 
     _assert_generic(_upload(client, content), 422, "invalid request")
     assert _titles(client) == []
+    _assert_empty(upload_dir)
+
+
+def test_bound_crossed_after_batches_stores_nothing(
+    make_client: ClientFactory, upload_dir: Path
+) -> None:
+    # More valid rows than one insert batch before the bound is crossed: the
+    # batches already sent must be rolled back with the rest.
+    client = make_client(**HIGH_IMPORT_LIMIT, upload_tmp_dir=upload_dir, import_max_rows=1200)
+    rows = [(f"T{i}", "", f"https://example.com/{i}") for i in range(1300)]
+
+    response = client.post(
+        IMPORT, files={"file": ("a.csv", csv_bytes(*rows), "text/csv")}, headers=auth()
+    )
+    _assert_generic(response, 422, "invalid request")
+    assert client.get("/api/articles").json()["total"] == 0
+    _assert_empty(upload_dir)
+
+
+def test_large_import_is_written_in_batches(make_client: ClientFactory, upload_dir: Path) -> None:
+    client = make_client(**HIGH_IMPORT_LIMIT, upload_tmp_dir=upload_dir, import_max_rows=5000)
+    rows = [(f"T{i}", "", f"https://example.com/{i}") for i in range(1234)]
+
+    response = client.post(
+        IMPORT, files={"file": ("a.csv", csv_bytes(*rows), "text/csv")}, headers=auth()
+    )
+    assert response.status_code == 200
+    assert response.json() == {"imported": 1234, "rejected": []}
+    assert client.get("/api/articles").json()["total"] == 1234
     _assert_empty(upload_dir)
 
 
