@@ -69,10 +69,10 @@ class GitHubFineGrainedTokenDetector(RegexBasedDetector):
 
 
 # One API_KEYS entry, `client_id:key`. A `client_id:sha256:<64 hex>` entry
-# does not match, because ':' is not a key character, and is left out on
-# purpose: the SHA-256 digest of a random key reveals nothing of the key and
-# is refused in its place, and it is the form the docs recommend for
-# committed configuration.
+# does not match, because ':' is not a key character. That is on purpose:
+# the SHA-256 digest of a random key reveals nothing of the key, the service
+# rejects the digest sent as a key, and it is the form meant for committed
+# configuration.
 _ENTRY = re.compile(rf"[A-Za-z0-9._\-]{{1,64}}:(?P<key>{_BASE64URL_CHAR}{{20,}})")
 
 # A value in a shell, env, YAML or Dockerfile line ends at whitespace, a
@@ -89,8 +89,8 @@ _ASSIGNMENT = re.compile(
 )
 _HEADER = re.compile(
     # `X-API-Key: <key>` in a header line, or `"X-API-Key": "<key>"` in a
-    # dict or JSON; the quotes on both sides keep `"X-API-Key": key_variable`
-    # out.
+    # dict or JSON. Requiring the quotes on both sides keeps
+    # `"X-API-Key": key_variable` out.
     r"""(?<![A-Za-z0-9_\-])X-API-Key(?:[ \t]*:[ \t]*|['"][ \t]*:[ \t]*['"])"""
     rf"(?P<key>{_BASE64URL_CHAR}{{20,}}){_NOT_TOKEN_AFTER}",
     re.IGNORECASE,
@@ -120,7 +120,7 @@ class ClientAPIKeyDetector(RegexBasedDetector):
 
 
 def _looks_random(key: str) -> bool:
-    # A generated key of 20 URL-safe characters or more has a digit or both
-    # letter cases, except with a chance below one in a million.
+    # A generated key of 20 URL-safe characters lacks both a digit and one of
+    # the letter cases with a chance of about 1 in 7 million, far less at 43.
     has_both_cases = any(c.islower() for c in key) and any(c.isupper() for c in key)
     return has_both_cases or any(c.isdigit() for c in key)

@@ -167,10 +167,10 @@ def _keep_specific(findings: list[RawFinding]) -> list[RawFinding]:
         if key not in best or _rank(finding) < _rank(best[key]):
             best[key] = finding
 
-    # A generic detector may also report a whole quoted value that holds
-    # such a key, as `"dev:<key>"`; the key's own finding covers it.
+    # A generic detector may also report a whole quoted value that contains
+    # such a key, as `"dev:<key>"`. The key's own finding covers it.
     specific = [finding for finding in best.values() if finding.detector not in _GENERIC_DETECTORS]
-    kept = [
+    reported = [
         finding
         for finding in best.values()
         if finding.detector not in _GENERIC_DETECTORS
@@ -178,7 +178,7 @@ def _keep_specific(findings: list[RawFinding]) -> list[RawFinding]:
             other.line == finding.line and other.value in finding.value for other in specific
         )
     ]
-    return sorted(kept, key=lambda finding: (finding.line, finding.detector))
+    return sorted(reported, key=lambda finding: (finding.line, finding.detector))
 
 
 def _rank(finding: RawFinding) -> tuple[bool, str]:

@@ -66,7 +66,7 @@ def test_inline_marker_allowlists_line() -> None:
 
 
 # Where this service's client keys get written down: (file, line) with one
-# `{}` per key. The marked lines hold no key: only the quoted `dev:{}` looks
+# `{}` per key. The marked lines contain no key: only the quoted `dev:{}` looks
 # like a secret assignment to the Secret Keyword detector.
 CLIENT_KEY_LINES: list[tuple[str, str]] = [
     (".env.production", "API_KEYS=dev:{}"),
@@ -109,7 +109,7 @@ def test_client_key_found_at_20_characters() -> None:
 
 
 def test_quoted_client_key_reported_once() -> None:
-    # Secret Keyword reports the whole "dev:<key>" as well; the key's own
+    # Secret Keyword reports the whole "dev:<key>" as well. The key's own
     # finding covers it.
     key = client_api_key()
 
@@ -119,7 +119,7 @@ def test_quoted_client_key_reported_once() -> None:
 
 
 def stock_findings_in(path: str, text: str) -> list[tuple[str, str]]:
-    """The faulty pattern: detect-secrets' own detectors, which know neither place."""
+    """The faulty pattern: detect-secrets' own detectors, which detect neither form."""
     lines = list(enumerate(text.splitlines(), start=1))
     with default_settings():
         return [
@@ -144,7 +144,7 @@ def test_env_file_client_key_found(find: Callable[[str, str], list[tuple[str, st
     assert find(".env.production", f"API_KEYS=dev:{key}\n") == [("Client API Key", key)]
 
 
-# Lines that look like a client key but hold none: placeholders, variables,
+# Lines that look like a client key but contain none: placeholders, variables,
 # keys assembled at run time, a digest, words, a key too short.
 CLIENT_KEY_NEAR_MISSES: list[Callable[[], str]] = [
     lambda: "API_KEYS=dev:<key from .env>",
