@@ -8,8 +8,9 @@ history is found (`scan_history`, run by CI) so that it can be rotated.
 
 Built on detect-secrets (its detectors and filters), with detectors of our
 own in `detectors.py` for formats it lacks: Anthropic `sk-ant-` keys, Google
-`AIza` keys, OpenAI project keys and GitHub fine-grained tokens. Needs `git`
-on PATH and the `detect-secrets` package.
+`AIza` keys, OpenAI project keys, GitHub fine-grained tokens, and this
+service's client keys in `API_KEYS` values and `X-API-Key` headers. Needs
+`git` on PATH and the `detect-secrets` package.
 
 Findings never carry a secret: the value is masked, and the SHA-1 hash
 identifies it in the allowlist. A reviewed false positive is allowlisted

@@ -22,6 +22,7 @@ _OWN_PLUGINS = (
     detectors.GoogleAPIKeyDetector,
     detectors.OpenAIProjectKeyDetector,
     detectors.GitHubFineGrainedTokenDetector,
+    detectors.ClientAPIKeyDetector,
 )
 
 # Filters that only read the line or the secret. The heuristics drop
@@ -165,7 +166,19 @@ def _keep_specific(findings: list[RawFinding]) -> list[RawFinding]:
         key = (finding.line, finding.secret_hash)
         if key not in best or _rank(finding) < _rank(best[key]):
             best[key] = finding
-    return sorted(best.values(), key=lambda finding: (finding.line, finding.detector))
+
+    # A generic detector may also report a whole quoted value that contains
+    # such a key, as `"dev:<key>"`. The key's own finding covers it.
+    specific = [finding for finding in best.values() if finding.detector not in _GENERIC_DETECTORS]
+    reported = [
+        finding
+        for finding in best.values()
+        if finding.detector not in _GENERIC_DETECTORS
+        or not any(
+            other.line == finding.line and other.value in finding.value for other in specific
+        )
+    ]
+    return sorted(reported, key=lambda finding: (finding.line, finding.detector))
 
 
 def _rank(finding: RawFinding) -> tuple[bool, str]:

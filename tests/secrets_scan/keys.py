@@ -42,6 +42,11 @@ def github_fine_grained_token(first: int = 22, second: int = 59) -> str:
     )
 
 
+def client_api_key(length: int = 43) -> str:
+    """A client key of this service, shaped as `python -m app new-key` makes it."""
+    return random_text(length)
+
+
 def aws_access_key_id() -> str:
     return "AK" + "IA" + random_text(16, string.ascii_uppercase + string.digits)
 

@@ -18,7 +18,13 @@ from app.secrets_scan import (
     scan_working_tree,
 )
 from app.secrets_scan.scanner import MAX_FILE_BYTES
-from tests.secrets_scan.keys import Repository, anthropic_key, aws_access_key_id, google_key
+from tests.secrets_scan.keys import (
+    Repository,
+    anthropic_key,
+    aws_access_key_id,
+    client_api_key,
+    google_key,
+)
 from tests.test_cli import run_app
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -80,6 +86,71 @@ def test_working_tree_misses_removed_key(
     repository: Repository, leaked_key: tuple[str, str]
 ) -> None:
     assert scan_working_tree(repository.path) == []
+
+
+@pytest.fixture
+def client_keys(repository: Repository) -> list[tuple[str, int, str]]:
+    """Write this service's keys where a deployment leaks them; return (path, line, key)."""
+    dev, ci, readme = client_api_key(), client_api_key(), client_api_key()
+    repository.write(".env.production", f"APP_ENV=production\nAPI_KEYS=dev:{dev}\n")
+    repository.write("deploy.env", f"API_KEYS=dev:{dev},ci:{ci}\n")
+    repository.write(
+        "README.md",
+        f'# Demo\n\ncurl -H "X-API-Key: {readme}" http://127.0.0.1:8000/api/me\n',
+    )
+    return [
+        (".env.production", 2, dev),
+        ("deploy.env", 1, dev),
+        ("deploy.env", 1, ci),
+        ("README.md", 3, readme),
+    ]
+
+
+def scan_committed_then_deleted(repository: Repository) -> list[Finding]:
+    repository.commit("Add deployment files")
+    repository.git("rm", "--quiet", ".env.production", "deploy.env", "README.md")
+    repository.commit("Remove deployment files")
+    return scan_history(repository.path)
+
+
+def scan_added(repository: Repository) -> list[Finding]:
+    repository.git("add", "--all")
+    return scan_staged(repository.path)
+
+
+@pytest.mark.parametrize(
+    "scan",
+    [
+        lambda repository: scan_working_tree(repository.path),
+        scan_added,
+        scan_committed_then_deleted,
+    ],
+    ids=["working-tree", "staged", "history"],
+)
+def test_client_keys_found(
+    scan: Callable[[Repository], list[Finding]],
+    repository: Repository,
+    client_keys: list[tuple[str, int, str]],
+) -> None:
+    findings = scan(repository)
+
+    assert sorted((f.path, f.line, f.detector, f.masked_value) for f in findings) == sorted(
+        (path, line, "Client API Key", mask(key)) for path, line, key in client_keys
+    )
+
+
+def test_command_masks_client_keys(
+    repository: Repository, client_keys: list[tuple[str, int, str]]
+) -> None:
+    repository.commit("Add deployment files")
+
+    result = run_app("scan-secrets", "--history", str(repository.path))
+
+    assert result.returncode == 1
+    assert len(result.stdout.splitlines()) == len(client_keys)
+    for _, _, key in client_keys:
+        assert mask(key) in result.stdout
+        assert key not in result.stdout + result.stderr
 
 
 def test_history_reports_key_once(repository: Repository) -> None:
