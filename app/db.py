@@ -39,7 +39,7 @@ class Database:
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database
             if database and database != ":memory:":
-                # The database holds user data: readable by the service's user only.
+                # The database contains user data, so only the service's user may read it.
                 Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Sessions move between thread-pool threads; each is used by one
             # thread at a time, which is what SQLite's check guards.
@@ -67,10 +67,10 @@ class Database:
         """Open a session for one unit of work; its connection is returned on exit.
 
         Routes use `with database.session() as session:` and build their
-        response inside the block. A session held by a yield-dependency would
-        keep its connection while FastAPI waits for a thread to serialize the
-        response; under a burst, every thread then waits for a connection
-        that a thread-less request holds, until the pool times out.
+        response inside the block. A session from a yield-dependency would
+        keep its connection while FastAPI waits for a thread to validate the
+        response. Under a burst, every thread then waits for a connection
+        that a request without a thread keeps, until the pool times out.
         """
         with self._sessions() as session:
             yield session

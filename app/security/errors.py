@@ -12,7 +12,7 @@ exception under the same id.
 
 Needs: FastAPI (Starlette). Imports nothing else from this project. The
 request id is read from the request's `X-Request-ID` header, which a request
-id middleware (such as asgi-correlation-id) sets; without one, the error
+id middleware (such as asgi-correlation-id) sets. Without one, the error
 layer makes an id itself and sends it in `X-Request-ID`.
 
 Wiring into an existing app::
@@ -166,8 +166,8 @@ async def _validation_exception_handler(request: Request, exc: Exception) -> JSO
         # of a validator's exception.
         location = [part for part in error.get("loc", ()) if isinstance(part, str | int)]
         if error.get("type") == "extra_forbidden" and location:
-            # The name of an unknown key is submitted content too: say where
-            # it was, not what it was.
+            # The name of an unknown key is submitted content too, so the
+            # response gives where it was, not what it was.
             location = location[:-1]
         fields.append({"loc": location, "msg": str(error.get("msg", "invalid value"))})
     return error_response(request, 422, extra={"fields": fields})
