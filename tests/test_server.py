@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import ALICE_KEY, PRODUCTION_ENV, free_port
+from tests.helpers import ALICE_KEY, PRODUCTION_ENV
+from tests.live_server import live_server
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -23,49 +23,13 @@ pytestmark = pytest.mark.slow
 
 @contextmanager
 def running_server(env: dict[str, str], cwd: Path) -> Iterator[tuple[str, list[str]]]:
-    """Start the service on a free loopback port; yield its URL and its output lines."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve"],
-        env={
-            "PATH": os.environ["PATH"],
-            "PYTHONPATH": str(REPOSITORY),
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            **env,
-        },
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(
-                    f"server exited: {process.stdout.read() if process.stdout else ''}"
-                )
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("server did not start within 30 s")
-            time.sleep(0.1)
-        lines: list[str] = []
-        yield url, lines
-    finally:
-        process.terminate()
-        try:
-            output, _ = process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        if "lines" in locals():
-            lines.extend(output.splitlines())
+    """Start the service on a free loopback port; yield its URL and its output lines.
+
+    The list fills as the server writes, and contains every line once the
+    block has ended and the server has stopped.
+    """
+    with live_server(env, cwd) as server:
+        yield server.url, server.lines
 
 
 def test_session_end_to_end_survives_restart(tmp_path: Path) -> None:
