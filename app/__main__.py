@@ -108,17 +108,21 @@ def command_audit(args: argparse.Namespace) -> int:
 def command_serve(_args: argparse.Namespace) -> int:
     """Start uvicorn with the settings' host, port, workers and proxy trust."""
     import uvicorn
+    from fastapi import FastAPI
 
-    from app.entrypoint import build_app_from_environment, load_settings_or_exit, setup_logging
+    from app.entrypoint import build_app_from_environment
+    from app.settings import Settings
 
-    settings = load_settings_or_exit()
-    setup_logging(settings)
-    # Build once here so that a refused start exits before any worker runs.
-    build_app_from_environment()
+    # Built here first, so that a refused start exits before any worker runs.
+    app = build_app_from_environment()
+    settings: Settings = app.state.settings
 
+    # One worker serves the app built above. Several workers each import
+    # `app.main:app`, which builds the app again in every worker process.
+    target: FastAPI | str = app if settings.web_concurrency == 1 else "app.main:app"
     trusted_proxies = settings.forwarded_allow_ips
     uvicorn.run(
-        "app.main:app",
+        target,
         host=settings.host,
         port=settings.port,
         workers=settings.web_concurrency,

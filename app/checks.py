@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from app.security.client_ip import TrustedProxies
 from app.security.cors import ANY_ORIGIN
-from app.security.rate_limit import parse_limit
 from app.security.route_inventory import DEBUG_ROUTE_REASON, RouteProblem
 from app.settings import Settings
 
@@ -232,17 +230,9 @@ def check_ai(settings: Settings) -> list[Problem]:
 
 
 def check_rate_limits(settings: Settings) -> list[Problem]:
+    # Limit strings and FORWARDED_ALLOW_IPS are checked when the settings
+    # load, in every environment, so a Settings object never holds a bad one.
     problems: list[Problem] = []
-    for variable, value in (
-        ("ANALYZE_RATE_LIMIT", settings.analyze_rate_limit),
-        ("IMPORT_RATE_LIMIT", settings.import_rate_limit),
-        ("AUTH_FAILURE_RATE_LIMIT", settings.auth_failure_rate_limit),
-    ):
-        try:
-            parse_limit(value, variable)
-        except ValueError as exc:
-            problems.append(Problem(variable, str(exc)))
-
     scheme = urlsplit(settings.rate_limit_storage_uri.get_secret_value()).scheme
     if scheme not in {"memory", "redis", "rediss"}:
         problems.append(
@@ -257,16 +247,6 @@ def check_rate_limits(settings: Settings) -> list[Problem]:
                 "RATE_LIMIT_STORAGE_URI",
                 "memory:// with WEB_CONCURRENCY above 1 lets each worker count alone, which "
                 "multiplies every limit and budget; set RATE_LIMIT_STORAGE_URI to redis://...",
-            )
-        )
-
-    try:
-        TrustedProxies.parse(settings.forwarded_allow_ips)
-    except ValueError as exc:
-        problems.append(
-            Problem(
-                "FORWARDED_ALLOW_IPS",
-                f"{exc}; list only the IPs or CIDRs of your own proxies",
             )
         )
     return problems

@@ -17,6 +17,11 @@ from fastapi.openapi.docs import (
 from fastapi.responses import HTMLResponse
 
 OPENAPI_URL = "/openapi.json"
+SWAGGER_URL = "/docs"
+SWAGGER_REDIRECT_URL = "/docs/oauth2-redirect"
+REDOC_URL = "/redoc"
+# The framework's routes, which the route inventory leaves to `show_docs`.
+DOCS_PATHS = (SWAGGER_URL, SWAGGER_REDIRECT_URL, REDOC_URL, OPENAPI_URL)
 CDN = "https://cdn.jsdelivr.net"
 DOCS_CONTENT_SECURITY_POLICY = (
     "default-src 'none'; "
@@ -45,7 +50,7 @@ def add_docs_routes(app: FastAPI) -> None:
             get_swagger_ui_html(
                 openapi_url=OPENAPI_URL,
                 title=f"{app.title} - Swagger UI",
-                oauth2_redirect_url="/docs/oauth2-redirect",
+                oauth2_redirect_url=SWAGGER_REDIRECT_URL,
             )
         )
 
@@ -57,8 +62,8 @@ def add_docs_routes(app: FastAPI) -> None:
             get_redoc_html(openapi_url=OPENAPI_URL, title=f"{app.title} - ReDoc")
         )
 
-    app.add_api_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
+    app.add_api_route(SWAGGER_URL, swagger_ui, methods=["GET"], include_in_schema=False)
     app.add_api_route(
-        "/docs/oauth2-redirect", swagger_ui_redirect, methods=["GET"], include_in_schema=False
+        SWAGGER_REDIRECT_URL, swagger_ui_redirect, methods=["GET"], include_in_schema=False
     )
-    app.add_api_route("/redoc", redoc, methods=["GET"], include_in_schema=False)
+    app.add_api_route(REDOC_URL, redoc, methods=["GET"], include_in_schema=False)

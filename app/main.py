@@ -28,7 +28,7 @@ from app.checks import (
 )
 from app.db import Database
 from app.db_errors import install_database_error_handler
-from app.docs_routes import OPENAPI_URL, add_docs_routes
+from app.docs_routes import DOCS_PATHS, OPENAPI_URL, add_docs_routes
 from app.health import ReadinessCheck
 from app.health import protected_router as identity_router
 from app.health import public_router as health_router
@@ -45,7 +45,7 @@ from app.security.errors import (
     install_error_handlers,
 )
 from app.security.headers import SecurityHeadersMiddleware
-from app.security.rate_limit import CostLimiter, limit_failed_auth, parse_limit
+from app.security.rate_limit import CostLimiter, limit_failed_auth
 from app.security.request_id import add_request_id_middleware
 from app.security.route_inventory import find_route_problems
 from app.security.temp_files import private_folder, remove_leftover_files
@@ -68,7 +68,6 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/static/app.css"),
     }
 )
-DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
 
 
 def create_app(settings: Settings, *, gate: bool = True) -> FastAPI:
@@ -211,9 +210,7 @@ def _include_routers(app: FastAPI, auth: APIKeyAuth) -> None:
 
 
 def _build_cost_limiter(settings: Settings) -> CostLimiter:
-    """Build the shared limiter; invalid limit strings fail here, at start."""
-    parse_limit(settings.analyze_rate_limit, "ANALYZE_RATE_LIMIT")
-    parse_limit(settings.import_rate_limit, "IMPORT_RATE_LIMIT")
+    """Build the limiter that every worker's cost routes share through its storage."""
     proxies = TrustedProxies.parse(settings.forwarded_allow_ips)
     return CostLimiter(
         settings.rate_limit_storage_uri.get_secret_value(),

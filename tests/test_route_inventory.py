@@ -6,7 +6,8 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI
 
 from app.checks import UnsafeConfigurationError
-from app.main import DOCS_PATHS, PUBLIC_ROUTES, create_app
+from app.docs_routes import DOCS_PATHS
+from app.main import PUBLIC_ROUTES, create_app
 from app.security.route_inventory import DEBUG_LIKE_PATH, find_route_problems
 from tests.conftest import SettingsFactory
 from tests.helpers import PRODUCTION_SETTINGS
