@@ -50,7 +50,7 @@ def find_problems_from_environment() -> list[Problem]:
 
     Builds the app as the server does (so the route rules apply) without
     starting it or connecting to the database. The settings rules apply
-    whatever APP_ENV says, because the point is to check a deployment.
+    whatever APP_ENV is set to, because the point is to check a deployment.
     """
     settings = load_settings_or_exit()
     app = create_app(settings, gate=False)

@@ -33,9 +33,9 @@ __all__ = [
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
-# Options both servers share. Access logging by uvicorn is off for both: the
-# service writes its own access line (app.access), which is part of what the
-# benchmark measures; the bare app has no logging at all.
+# Options both servers share. Uvicorn's access log is off for both, because
+# the service writes its own access line (app.access), which is part of what
+# the benchmark measures. The bare app has no logging at all.
 UVICORN_OPTIONS = (
     "--host=127.0.0.1",
     "--workers=1",
@@ -115,7 +115,7 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log_pat
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"server at {base_url} did not answer /healthz within 30 s")
+    raise RuntimeError(f"server at {base_url} did not respond to /healthz within 30 s")
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from tests.secrets_scan.keys import Repository
 
 PROJECT = Path(__file__).resolve().parent.parent
 
-# Sample paths, at the top and deeper down, for every kind of file that holds
+# Sample paths, at the top and deeper down, for every kind of file that contains
 # a secret or user data.
 MUST_IGNORE = [
     ".env",

@@ -7,7 +7,7 @@ listed proxy, the first other address is the client. When every address is
 a trusted proxy, the leftmost one counts.
 
 This is the rule uvicorn's `--proxy-headers` applies. The app applies it
-itself so that the same rule holds under any server. Under uvicorn with
+itself so that the same rule applies under any server. Under uvicorn with
 `proxy_headers` on and the same list, uvicorn has already replaced the peer
 by the client found this way; that address is not a trusted proxy (or the
 header held only trusted ones), so applying the rule again gives the same

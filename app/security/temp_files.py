@@ -19,7 +19,7 @@ Wiring into an existing app::
         ...                                         # process `path`
     # the file is gone here, whether the block returned or raised
 
-A file's name holds the id of the process that made it, so that with several
+A file's name contains the id of the process that made it, so that with several
 worker processes sharing the folder, one that starts (or restarts) removes
 only files of processes that are no longer running.
 """

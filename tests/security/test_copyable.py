@@ -1,13 +1,13 @@
 """Each module in app/security/ works when copied alone into another app.
 
 A copier takes one file, puts it beside their own code and wires it as its
-docstring says. These tests do exactly that: the module is copied into an
+docstring describes. These tests do exactly that: the module is copied into an
 empty temporary folder, a minimal FastAPI app written here imports it as a
 top-level module, and a check script runs in a separate Python process whose
 path does not contain this repository, so an import of `app.` fails there.
 
 To cover a new module, add a `CopyCase` to `COPY_CASES`: the app wired as
-the module's docstring says, and a check of its main behaviour.
+the module's docstring describes, and a check of its main behaviour.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class CopyCase:
     follows `CHECK_PREAMBLE` in a script, so it can use `create_app`,
     `client_for(app)` and the modules imported there; it fails by raising.
     `companions` are other modules of app/security/ copied beside it, for a
-    module whose docstring says it needs them.
+    module whose docstring states that it needs them.
     """
 
     module: str
@@ -328,8 +328,8 @@ BODY_LIMIT = CopyCase(
             assert response.json() == {"error": "request body too large", "error_id": error_id}
 
         # A chunked body has no Content-Length: the count stops the read,
-        # and FastAPI's own handler answers (errors.py would make it the
-        # generic body).
+        # and FastAPI's own handler responds (errors.py would make it
+        # the generic body).
         response = client.post("/echo", content=iter([large[:1000], large[1000:]]))
         assert "content-length" not in response.request.headers
         assert response.status_code == 413, response.status_code
